@@ -1,0 +1,143 @@
+"""Certificate path validation at a given time, with certvalidator's errors mapped to EN 319 102-1 terms.
+
+This is the one place where pyhanko-certvalidator exceptions become sub-indications (X.509 certificate
+validation, EN 319 102-1 § 5.2.6). A path is checked either at the validation time, or "in the past" at a
+proof-of-existence time (the best signature time of § 5.6.2), where revocation data issued later still counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import x509
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator.context import ValidationContext
+from pyhanko_certvalidator.errors import (
+    DisallowedAlgorithmError,
+    ExpiredError,
+    InsufficientRevinfoError,
+    InvalidCertificateError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+    StaleRevinfoError,
+    ValidationError,
+)
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+
+from ..verdict import SubIndication
+from .material import ValidationMaterial
+from .settings import ValidationSettings
+
+__all__ = ["PathCheck", "validate_certificate_path", "SIGNER_KEY_USAGE"]
+
+logger = logging.getLogger(__name__)
+
+#: A signing certificate must allow digital signatures; nonRepudiation alone (contentCommitment) is accepted too.
+#: Whether it must carry nonRepudiation is a policy question (DSS: a warning), reported separately.
+SIGNER_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
+
+_REVINFO_POLICY = CertRevTrustPolicy(REQUIRE_REVINFO, retroactive_revinfo=True)
+
+
+@dataclass(frozen=True)
+class PathCheck:
+    """Outcome of validating one certificate's path at one moment."""
+
+    moment: datetime
+    subindication: SubIndication | None
+    message: str | None = None
+    path: ValidationPath | None = None
+    revocation_time: datetime | None = None
+    ca_revoked: bool = False
+    algorithm_banned_since: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.subindication is None
+
+    @property
+    def anchor(self) -> x509.Certificate | None:
+        if self.path is None:
+            return None
+        try:
+            return self.path.trust_anchor.authority.certificate
+        except AttributeError:
+            return None
+
+
+def build_context(
+    settings: ValidationSettings, material: ValidationMaterial, moment: datetime, *, fetch: bool
+) -> ValidationContext:
+    """A fresh validation context: certvalidator caches revocation results in it, so never share one."""
+    return ValidationContext(
+        trust_manager=settings.trust.trust_manager,
+        other_certs=material.certs,
+        crls=material.crls,
+        ocsps=material.ocsps,
+        moment=moment,
+        allow_fetching=fetch and settings.fetcher_backend is not None,
+        fetcher_backend=settings.fetcher_backend if fetch else None,
+        revinfo_policy=_REVINFO_POLICY,
+        algorithm_usage_policy=settings.crypto_suite,
+        time_tolerance=settings.time_tolerance,
+    )
+
+
+async def validate_certificate_path(
+    cert: x509.Certificate,
+    material: ValidationMaterial,
+    settings: ValidationSettings,
+    moment: datetime,
+    *,
+    key_usage: KeyUsageConstraints | None = SIGNER_KEY_USAGE,
+    fetch: bool = False,
+) -> PathCheck:
+    """Build and validate a path from `cert` to one of the trust anchors, as of `moment`."""
+    context = build_context(settings, material, moment, fetch=fetch)
+    validator = CertificateValidator(cert, intermediate_certs=material.certs, validation_context=context)
+    try:
+        path = await validator.async_validate_path()
+        if key_usage is not None:
+            key_usage.validate(cert)
+    except PathBuildingError as e:
+        return PathCheck(moment, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, _msg(e, "no path to a trust anchor"))
+    except RevokedError as e:
+        sub = SubIndication.REVOKED_NO_POE if e.is_ee_cert else SubIndication.REVOKED_CA_NO_POE
+        if e.is_side_validation:
+            sub = SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
+        return PathCheck(moment, sub, e.failure_msg, revocation_time=e.revocation_dt, ca_revoked=not e.is_ee_cert)
+    except ExpiredError as e:
+        return PathCheck(moment, SubIndication.OUT_OF_BOUNDS_NO_POE, e.failure_msg)
+    except NotYetValidError as e:
+        return PathCheck(moment, SubIndication.NOT_YET_VALID, e.failure_msg)
+    except DisallowedAlgorithmError as e:
+        if e.banned_since is None:
+            return PathCheck(moment, SubIndication.CRYPTO_CONSTRAINTS_FAILURE, e.failure_msg)
+        return PathCheck(
+            moment,
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+            e.failure_msg,
+            algorithm_banned_since=e.banned_since,
+        )
+    except StaleRevinfoError as e:
+        return PathCheck(moment, SubIndication.TRY_LATER, e.failure_msg)
+    except InsufficientRevinfoError as e:
+        return PathCheck(moment, SubIndication.TRY_LATER, e.failure_msg)
+    except InvalidCertificateError as e:
+        return PathCheck(moment, SubIndication.CHAIN_CONSTRAINTS_FAILURE, e.failure_msg)
+    except PathValidationError as e:
+        return PathCheck(moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, e.failure_msg)
+    except ValidationError as e:
+        return PathCheck(moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, e.failure_msg)
+    return PathCheck(moment, None, path=path)
+
+
+def _msg(error: Exception, fallback: str) -> str:
+    text = str(error).strip()
+    return text or fallback

@@ -1,0 +1,116 @@
+"""Recognising what a submitted file is, from its bytes rather than its name.
+
+Bids arrive as PDFs, CMS files (sometimes Base64 or PEM armoured, as Italian .p7m files often are), time-stamp
+responses or tokens, XML or ZIP containers. A file that is none of these is refused with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import re
+from dataclasses import dataclass
+
+from asn1crypto import cms, tsp
+
+from ..errors import InputError, UnsupportedFormatError
+
+__all__ = ["Kind", "Detected", "detect"]
+
+_PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+_BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+
+
+class Kind(enum.Enum):
+    PDF = "PDF"
+    CMS = "CMS"
+    TIMESTAMP = "RFC3161"
+    XML = "XML"
+    ZIP = "ZIP"
+
+
+@dataclass(frozen=True)
+class Detected:
+    kind: Kind
+    data: bytes
+    content_info: cms.ContentInfo | None = None
+
+
+def detect(data: bytes) -> Detected:
+    """Classify `data`; raise InputError (with a reason) when it is not a signed document."""
+    if not data:
+        raise InputError("the file is empty", code="empty-file")
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return Detected(Kind.PDF, data)
+    if data.startswith(b"PK\x03\x04"):
+        raise UnsupportedFormatError("ZIP containers (ASiC) are not supported yet")
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        raise UnsupportedFormatError("XML signatures (XAdES) are not supported yet")
+    der = _unarmour(data)
+    if der is None:
+        raise InputError("not a signed document: neither PDF nor CMS/PKCS#7 nor an RFC 3161 time-stamp")
+    return _classify_der(der)
+
+
+def _unarmour(data: bytes) -> bytes | None:
+    if data[:1] == b"\x30":
+        return data
+    match = _PEM.search(data[: 1 << 20] if len(data) > (64 << 20) else data)
+    if match:
+        return _b64(match.group(2))
+    if len(data) < (256 << 20) and _BASE64.match(data[:4096]) and _BASE64.match(data):
+        return _b64(data)
+    return None
+
+
+def _b64(text: bytes) -> bytes | None:
+    try:
+        der = base64.b64decode(b"".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return der if der[:1] == b"\x30" else None
+
+
+def _classify_der(der: bytes) -> Detected:
+    try:
+        first_inner_tag = _first_inner_tag(der)
+        if first_inner_tag == 0x30:  # TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ... }
+            response = tsp.TimeStampResp.load(der)
+            status = response["status"]["status"].native
+            token = response["time_stamp_token"]
+            if token.native is None:
+                raise InputError(f"the time-stamp response carries no token (status: {status})", code="no-token")
+            return Detected(Kind.TIMESTAMP, der, token)
+        info = cms.ContentInfo.load(der)
+        content_type = info["content_type"].native
+        if content_type != "signed_data":
+            raise InputError(f"the CMS file is {content_type}, not signed data", code="not-signed-data")
+        signed_data = info["content"]
+        econtent_type = signed_data["encap_content_info"]["content_type"].native
+        signed_data["signer_infos"].native  # noqa: B018  (parse now so that truncation is reported here)
+    except InputError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:
+        raise InputError(f"not a valid CMS/PKCS#7 or time-stamp structure ({_short(e)})", code="malformed-cms") from e
+    if econtent_type == "tst_info":
+        return Detected(Kind.TIMESTAMP, der, info)
+    return Detected(Kind.CMS, der, info)
+
+
+def _first_inner_tag(der: bytes) -> int:
+    """The tag of the first element inside the outer SEQUENCE."""
+    if len(der) < 2:
+        raise ValueError("truncated")
+    length_byte = der[1]
+    offset = 2 if length_byte < 0x80 else 2 + (length_byte & 0x7F)
+    if offset >= len(der):
+        raise ValueError("truncated")
+    return der[offset]
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip().replace("\n", " ") or type(error).__name__
+    return text[:200]

@@ -1,0 +1,365 @@
+"""PAdES: every signature and document time-stamp of a PDF, each judged on the revision it signed.
+
+What pyHanko's AdES functions leave out is done here (../shared/reference/pyhanko.md §8): a signature whose
+revision was changed afterwards in ways the PDF rules do not allow (modification level OTHER, DocMDP violations,
+coverage short of the whole revision) fails with FORMAT_FAILURE, however good its cryptography; the Document
+Security Store and the Adobe revocation attribute feed the revocation checks; document time-stamps are proofs of
+existence for the signatures they cover.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+
+from asn1crypto import cms, core
+from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
+from pyhanko.sign.diff_analysis.policy_api import DiffResult
+from pyhanko.sign.fields import enumerate_sig_fields
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+from ..errors import InputError
+from ..verdict import Finding, Indication, SignatureVerdict, SubIndication, TimestampVerdict
+from .cms_process import AttachedTimestamp, CmsEvidence, TimestampKind, validate_cms_signature, validate_timestamp_set
+from .cms_signer import attribute_values, signer_identity
+from .digests import digest_bytes
+from .material import ValidationMaterial, material_from_signed_data
+from .settings import ValidationSettings
+from .tst import TimestampToken, TokenFormatError, parse_token
+
+__all__ = ["PdfValidation", "validate_pdf"]
+
+logger = logging.getLogger(__name__)
+
+_PADES_SUBFILTERS = {"/ETSI.CAdES.detached"}
+_PKCS7_SUBFILTERS = {"/adbe.pkcs7.detached", "/adbe.pkcs7.sha1"}
+
+
+@dataclass(frozen=True)
+class PdfValidation:
+    """The verdicts for a PDF, plus its document time-stamps (which belong to no single signature)."""
+
+    signatures: tuple[SignatureVerdict, ...]
+    document_timestamps: tuple[TimestampVerdict, ...]
+
+
+@dataclass
+class _Field:
+    name: str
+    kind: str  # "/Sig" or "/DocTimeStamp"
+    embedded: EmbeddedPdfSignature | None
+    error: str | None
+    revision: int
+
+
+def open_pdf(data: bytes) -> PdfFileReader:
+    """Parse a PDF's structure; anything that is not a readable PDF becomes an InputError."""
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if reader.encrypted:
+            reader.decrypt(b"")
+        reader.root  # noqa: B018  (forces the trailer and catalogue to resolve)
+    except (misc.PdfError, ValueError, KeyError, TypeError, IndexError, RecursionError, AttributeError) as e:
+        raise InputError(f"not a readable PDF ({_short(e)})", code="unreadable-pdf") from e
+    return reader
+
+
+async def validate_pdf(data: bytes, settings: ValidationSettings) -> PdfValidation:
+    """Validate every signature of a PDF given as bytes."""
+    reader = open_pdf(data)
+    fields = _collect_fields(reader)
+    document_material = _dss_material(reader)
+    doc_timestamps = [f for f in fields if f.kind == "/DocTimeStamp"]
+    verdicts: list[SignatureVerdict] = []
+    number = 0
+    for field_ in fields:
+        if field_.kind != "/Sig":
+            continue
+        number += 1
+        verdicts.append(
+            await _validate_signature(reader, field_, f"sig-{number}", document_material, doc_timestamps, settings)
+        )
+    ts_verdicts = tuple(await _document_timestamp_verdicts(doc_timestamps, document_material, settings))
+    return PdfValidation(tuple(verdicts), ts_verdicts)
+
+
+def _collect_fields(reader: PdfFileReader) -> list[_Field]:
+    fields: list[_Field] = []
+    try:
+        found = list(enumerate_sig_fields(reader, filled_status=True))
+    except (misc.PdfError, ValueError, KeyError, TypeError, RecursionError, AttributeError) as e:
+        raise InputError(f"the PDF's form fields cannot be read ({_short(e)})", code="unreadable-pdf") from e
+    for name, sig_obj_ref, field_ref in found:
+        try:
+            kind = str(sig_obj_ref.get_object().get("/Type", "/Sig"))
+        except (misc.PdfError, ValueError, AttributeError):
+            kind = "/Sig"
+        try:
+            embedded = EmbeddedPdfSignature(reader, field_ref, name)
+            fields.append(_Field(name, kind, embedded, None, embedded.signed_revision))
+        except (misc.PdfError, ValueError, KeyError, TypeError, SignatureValidationError, AttributeError) as e:
+            fields.append(_Field(name, kind, None, _short(e), reader.xrefs.total_revisions))
+    fields.sort(key=lambda f: f.revision)
+    return fields
+
+
+def _dss_material(reader: PdfFileReader) -> ValidationMaterial:
+    """Certificates, CRLs and OCSP responses in the Document Security Store (PAdES B-LT)."""
+    from asn1crypto import crl, ocsp, x509
+
+    material = ValidationMaterial()
+    try:
+        dss = reader.root.get("/DSS")
+        if dss is None:
+            return material
+        dss = dss.get_object()
+        for key, loader, adder in (
+            ("/Certs", x509.Certificate.load, material.add_certs),
+            ("/CRLs", crl.CertificateList.load, material.add_crls),
+            ("/OCSPs", ocsp.OCSPResponse.load, material.add_ocsps),
+        ):
+            for ref in dss.get(key, generic.ArrayObject()):
+                try:
+                    item = loader(ref.get_object().data)
+                    item.native  # noqa: B018  (parse now: broken entries are skipped, not fatal later)
+                    adder([item])
+                except (ValueError, TypeError, misc.PdfError) as e:
+                    logger.info("skipping unreadable DSS entry %s: %s", key, e)
+    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError) as e:
+        logger.info("unreadable DSS: %s", e)
+    return material
+
+
+def _dss_revision(reader: PdfFileReader) -> int | None:
+    """The first revision that has a DSS, if any."""
+    for revision in range(reader.xrefs.total_revisions):
+        try:
+            if "/DSS" in reader.get_historical_root(revision):
+                return revision
+        except (misc.PdfError, ValueError, KeyError):
+            return None
+    return None
+
+
+async def _validate_signature(
+    reader: PdfFileReader,
+    field_: _Field,
+    sig_id: str,
+    document_material: ValidationMaterial,
+    doc_timestamps: list[_Field],
+    settings: ValidationSettings,
+) -> SignatureVerdict:
+    def broken(message: str) -> SignatureVerdict:
+        return SignatureVerdict(
+            id=sig_id,
+            format="PAdES",
+            level=None,
+            indication=Indication.TOTAL_FAILED,
+            subindication=SubIndication.FORMAT_FAILURE,
+            signer=None,
+            claimed_signing_time=None,
+            best_signature_time=None,
+            scope=None,
+            errors=(Finding("MALFORMED_SIGNATURE", f"Signature field {field_.name!r} is malformed: {message}."),),
+        )
+
+    sig = field_.embedded
+    if sig is None:
+        return broken(field_.error or "unreadable")
+    try:
+        subfilter = str(sig.sig_object.get("/SubFilter", ""))
+        evidence, scope, findings = _evidence(reader, sig, subfilter, document_material, doc_timestamps)
+    except (misc.PdfError, ValueError, KeyError, TypeError, IndexError, SignatureValidationError) as e:
+        return broken(_short(e))
+    outcome = await validate_cms_signature(evidence, settings)
+    return SignatureVerdict(
+        id=sig_id,
+        format="PAdES",
+        level=_level(reader, sig, subfilter, evidence, outcome.valid_timestamp_kinds, doc_timestamps),
+        indication=outcome.indication,
+        subindication=outcome.subindication,
+        signer=signer_identity(outcome.signer_cert) if outcome.signer_cert else None,
+        claimed_signing_time=outcome.claimed_signing_time or _pdf_signing_time(sig),
+        best_signature_time=outcome.best_signature_time,
+        trust_anchor=outcome.trust_anchor,
+        timestamps=outcome.timestamps,
+        scope=scope,
+        errors=outcome.errors,
+        warnings=outcome.warnings,
+        infos=outcome.infos + tuple(findings),
+    )
+
+
+def _evidence(
+    reader: PdfFileReader,
+    sig: EmbeddedPdfSignature,
+    subfilter: str,
+    document_material: ValidationMaterial,
+    doc_timestamps: list[_Field],
+) -> tuple[CmsEvidence, str, list[Finding]]:
+    signed_data = sig.signed_data
+    signer_info = sig.signer_info
+    infos: list[Finding] = [
+        Finding("PDF_FIELD", f"Signature field {sig.field_name!r}, revision {sig.signed_revision + 1}.")
+    ]
+    material = material_from_signed_data(signed_data, signer_info)
+    material.extend(document_material)
+
+    econtent = signed_data["encap_content_info"]["content"]
+    if subfilter == "/adbe.pkcs7.sha1" and not isinstance(econtent, core.Void):
+        wrapped = bytes(econtent)
+
+        def content_digest(algorithm: str) -> bytes | None:
+            # the signed content is the SHA-1 digest of the byte range; check that it is the document's
+            return digest_bytes(algorithm, wrapped) if wrapped == sig.compute_digest("sha1") else b""
+    else:
+
+        def content_digest(algorithm: str) -> bytes | None:
+            return sig.compute_digest(algorithm)
+
+    structural, scope = _modification_check(sig, subfilter)
+    timestamps = _attached_timestamps(signer_info, content_digest)
+    for order, ts_field in enumerate(doc_timestamps, start=1):
+        if ts_field.revision > sig.signed_revision:
+            timestamps.append(_document_timestamp(ts_field, order))
+    evidence = CmsEvidence(
+        signed_data=signed_data,
+        signer_info=signer_info,
+        content_digest=content_digest,
+        material=material,
+        timestamps=timestamps,
+        structural_failure=structural,
+    )
+    return evidence, scope, infos
+
+
+def _modification_check(sig: EmbeddedPdfSignature, subfilter: str) -> tuple[Finding | None, str]:
+    """Coverage and the changes made after signing (shadow attacks, page content replaced, ...)."""
+    if subfilter not in _PADES_SUBFILTERS | _PKCS7_SUBFILTERS:
+        return Finding("UNSUPPORTED_SUBFILTER", f"Unsupported signature /SubFilter {subfilter or '(none)'}."), "NONE"
+    coverage = sig.evaluate_signature_coverage()
+    sig.coverage = coverage
+    if coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+        return (
+            Finding(
+                "PARTIAL_COVERAGE",
+                "The signature does not cover its whole revision of the PDF (nonstandard /ByteRange).",
+            ),
+            "PARTIAL",
+        )
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return None, "FULL"
+    try:
+        diff = sig.evaluate_modifications(DEFAULT_DIFF_POLICY)
+    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+        diff = SuspiciousModification(f"the later revisions cannot be analysed ({_short(e)})")
+    if isinstance(diff, SuspiciousModification) or not isinstance(diff, DiffResult):
+        return (
+            Finding("MODIFIED_AFTER_SIGNING", f"The PDF was changed after it was signed: {_first_sentence(diff)}."),
+            "PARTIAL",
+        )
+    level = diff.modification_level
+    docmdp = sig.docmdp_level
+    if level == ModificationLevel.OTHER:
+        return (
+            Finding("MODIFIED_AFTER_SIGNING", "The PDF was changed after it was signed in ways a signed PDF forbids."),
+            "PARTIAL",
+        )
+    if docmdp is not None and level.value > docmdp.value:
+        return (
+            Finding(
+                "DOCMDP_VIOLATION",
+                f"The PDF was changed after signing ({level.name.lower()}) beyond what its certification allows.",
+            ),
+            "PARTIAL",
+        )
+    return None, "FULL" if level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES) else "PARTIAL"
+
+
+def _attached_timestamps(signer_info: cms.SignerInfo, content_digest) -> list[AttachedTimestamp]:
+    signature_value = signer_info["signature"].native
+    attached: list[AttachedTimestamp] = []
+    for value in attribute_values(signer_info["unsigned_attrs"], "signature_time_stamp_token"):
+        attached.append(_attach(TimestampKind.SIGNATURE, 0, value, lambda a: digest_bytes(a, signature_value)))
+    for value in attribute_values(signer_info["signed_attrs"], "content_time_stamp"):
+        attached.append(_attach(TimestampKind.CONTENT, 0, value, content_digest))
+    return attached
+
+
+def _attach(kind: str, order: int, value, expected) -> AttachedTimestamp:
+    try:
+        token: TimestampToken | None = parse_token(value)
+        error = None
+    except TokenFormatError as e:
+        token, error = None, str(e)
+    return AttachedTimestamp(kind=kind, order=order, token=token, expected_imprint=expected, parse_error=error)
+
+
+def _document_timestamp(ts_field: _Field, order: int) -> AttachedTimestamp:
+    ts = ts_field.embedded
+    if ts is None:
+        return AttachedTimestamp(TimestampKind.DOCUMENT, order, None, lambda a: None, parse_error=ts_field.error)
+    attached = _attach(
+        TimestampKind.DOCUMENT,
+        order,
+        cms.ContentInfo({"content_type": "signed_data", "content": ts.signed_data}),
+        lambda a: ts.compute_digest(a),
+    )
+    try:
+        coverage = ts.evaluate_signature_coverage()
+    except (misc.PdfError, ValueError) as e:
+        coverage = SignatureCoverageLevel.UNCLEAR
+        logger.info("document time-stamp coverage unreadable: %s", e)
+    if coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+        attached.coverage_failure = "the document time-stamp does not cover its whole revision"
+    return attached
+
+
+async def _document_timestamp_verdicts(
+    doc_timestamps: list[_Field], material: ValidationMaterial, settings: ValidationSettings
+) -> list[TimestampVerdict]:
+    """Document time-stamps on their own (also reported inside the verdict of each signature they cover)."""
+    attached = [_document_timestamp(ts_field, order) for order, ts_field in enumerate(doc_timestamps, start=1)]
+    return list(await validate_timestamp_set(attached, material, settings))
+
+
+def _level(reader, sig, subfilter, evidence: CmsEvidence, valid_kinds, doc_timestamps: list[_Field]) -> str:
+    prefix = "PAdES-BASELINE" if subfilter in _PADES_SUBFILTERS else "PKCS7"
+    kinds = {t.kind for t in evidence.timestamps}
+    if not ({TimestampKind.SIGNATURE, TimestampKind.DOCUMENT} & kinds):
+        return f"{prefix}-B"
+    has_revinfo = evidence.material.revocation_count > 0
+    if not has_revinfo:
+        return f"{prefix}-T"
+    dss_revision = _dss_revision(reader)
+    if dss_revision is not None and any(
+        f.revision > sig.signed_revision and f.revision >= dss_revision for f in doc_timestamps
+    ):
+        return f"{prefix}-LTA"
+    return f"{prefix}-LT"
+
+
+def _pdf_signing_time(sig: EmbeddedPdfSignature):
+    try:
+        return sig.self_reported_timestamp
+    except (ValueError, misc.PdfError):
+        return None
+
+
+def _first_sentence(error: object) -> str:
+    text = _short(error)
+    end = text.find(": ")
+    end = text.find(". ") if end < 0 else end
+    return (text[:end] if end > 0 else text).rstrip(".")
+
+
+def _short(error: object) -> str:
+    text = str(error).strip().replace("\n", " ")
+    if not text:
+        text = type(error).__name__
+    return text[:300]

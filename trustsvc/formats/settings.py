@@ -1,0 +1,53 @@
+"""What a format validator needs from outside: the validation time, the trust anchors, fetching, crypto rules.
+
+Format validators never reach into `trust/` or `policy/`: the engine builds these settings and hands them in.
+`TrustProvider` is a protocol so that any trust source (ad-hoc anchors, a trusted-list snapshot) fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from asn1crypto import x509
+from pyhanko_certvalidator.fetchers.api import FetcherBackend
+from pyhanko_certvalidator.registry import TrustManager
+
+from .crypto_suite import DEFAULT_SUITE, CryptoSuite
+
+__all__ = ["TrustProvider", "ValidationSettings"]
+
+
+class TrustProvider(Protocol):
+    """A set of trust anchors usable by pyhanko-certvalidator, able to say where each anchor came from."""
+
+    @property
+    def trust_manager(self) -> TrustManager: ...
+
+    def anchor_source(self, anchor: x509.Certificate) -> str:
+        """A label for the source of trust in `anchor`, e.g. ``ad-hoc`` or ``TL FR #174``."""
+        ...
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """The fixed parameters of one validation run.
+
+    :param validation_time: the "current time" of EN 319 102-1; captured once so that every signature of a
+        document is judged at the same moment.
+    :param historical: true when the caller asked to validate as of a past time (``--at``): revocation that
+        happened after `validation_time` is then not held against a certificate.
+    :param fetcher_backend: None validates offline, from embedded and supplied data only.
+    """
+
+    validation_time: datetime
+    trust: TrustProvider
+    historical: bool = False
+    fetcher_backend: FetcherBackend | None = None
+    crypto_suite: CryptoSuite = DEFAULT_SUITE
+    time_tolerance: timedelta = timedelta(seconds=1)
+
+    @property
+    def offline(self) -> bool:
+        return self.fetcher_backend is None

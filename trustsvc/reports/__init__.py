@@ -1,0 +1,1 @@
+"""Renderings of a Report: JSON (the contract) and plain text for people."""

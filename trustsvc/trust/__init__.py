@@ -1,0 +1,1 @@
+"""Where trust comes from: ad-hoc anchors now; trusted lists and the curated agreement later."""
