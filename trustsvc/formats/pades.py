@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from asn1crypto import cms, core
 from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils.crypt.api import AuthStatus
+from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
 from pyhanko.sign.diff_analysis.policy_api import DiffResult
@@ -27,6 +29,7 @@ from ..errors import InputError
 from ..verdict import Finding, Indication, SignatureVerdict, SubIndication, TimestampVerdict
 from .cms_process import AttachedTimestamp, CmsEvidence, TimestampKind, validate_cms_signature, validate_timestamp_set
 from .cms_signer import attribute_values, signer_identity
+from .detect import ASN1_ERRORS, PDF_ERRORS, parse_fully
 from .digests import digest_bytes
 from .material import ValidationMaterial, material_from_signed_data
 from .settings import ValidationSettings
@@ -58,13 +61,28 @@ class _Field:
 
 
 def open_pdf(data: bytes) -> PdfFileReader:
-    """Parse a PDF's structure; anything that is not a readable PDF becomes an InputError."""
+    """Parse a PDF's structure; anything that is not a readable PDF becomes an InputError.
+
+    The reader applies pyHanko's decoding limits for untrusted input (no stream may inflate without bound, and the
+    whole document has a decoding budget); cross-reference loops are detected by pyHanko while reading the xrefs.
+    Bytes after the last %%EOF belong to no revision and no signature: pyHanko skips up to 1 KiB of them and would
+    validate the previous revision of a file cut inside its last update, so they are refused here.
+    """
+    eof = data.rfind(b"%%EOF")
+    trailing = data[eof + 5 :] if eof >= 0 else b""
+    if trailing.strip(b"\0\t\n\f\r "):
+        raise InputError(
+            f"not a readable PDF ({len(trailing)} bytes follow its last %%EOF marker: the file is truncated, "
+            "or something was appended to it)",
+            code="unreadable-pdf",
+        )
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(io.BytesIO(data), strict=False, decode_limits=DecodeLimits.for_untrusted_input())
         if reader.encrypted:
-            reader.decrypt(b"")
+            if reader.decrypt(b"").status == AuthStatus.FAILED:
+                raise InputError("the PDF is encrypted with a password; submit it unencrypted", code="encrypted-pdf")
         reader.root  # noqa: B018  (forces the trailer and catalogue to resolve)
-    except (misc.PdfError, ValueError, KeyError, TypeError, IndexError, RecursionError, AttributeError) as e:
+    except PDF_ERRORS as e:
         raise InputError(f"not a readable PDF ({_short(e)})", code="unreadable-pdf") from e
     return reader
 
@@ -89,21 +107,43 @@ async def validate_pdf(data: bytes, settings: ValidationSettings) -> PdfValidati
 
 
 def _collect_fields(reader: PdfFileReader) -> list[_Field]:
+    """Every filled signature field: signatures, and document time-stamps (also the old /Type /Sig ones)."""
+
+    def kind_of(sig_obj_ref) -> str:
+        # early PAdES writers (DSS before 2016) typed document time-stamps /Sig; the /SubFilter tells them apart
+        try:
+            sig_obj = sig_obj_ref.get_object()
+            if sig_obj.get("/Type") == "/DocTimeStamp" or sig_obj.get("/SubFilter") == "/ETSI.RFC3161":
+                return "/DocTimeStamp"
+        except (*PDF_ERRORS, *ASN1_ERRORS):
+            pass
+        return "/Sig"
+
+    def reason(sig_obj_ref, error: BaseException) -> str:
+        try:
+            contents = sig_obj_ref.get_object().get("/Contents")
+            raw = getattr(contents, "original_bytes", contents)
+            if isinstance(raw, bytes) and not raw.strip(b"\0"):
+                return "its /Contents holds no signature (an unsigned placeholder)"
+        except (*PDF_ERRORS, *ASN1_ERRORS):
+            pass
+        return _short(error)
+
     fields: list[_Field] = []
     try:
         found = list(enumerate_sig_fields(reader, filled_status=True))
-    except (misc.PdfError, ValueError, KeyError, TypeError, RecursionError, AttributeError) as e:
+    except PDF_ERRORS as e:
         raise InputError(f"the PDF's form fields cannot be read ({_short(e)})", code="unreadable-pdf") from e
     for name, sig_obj_ref, field_ref in found:
-        try:
-            kind = str(sig_obj_ref.get_object().get("/Type", "/Sig"))
-        except (misc.PdfError, ValueError, AttributeError):
-            kind = "/Sig"
+        kind = kind_of(sig_obj_ref)
         try:
             embedded = EmbeddedPdfSignature(reader, field_ref, name)
-            fields.append(_Field(name, kind, embedded, None, embedded.signed_revision))
-        except (misc.PdfError, ValueError, KeyError, TypeError, SignatureValidationError, AttributeError) as e:
-            fields.append(_Field(name, kind, None, _short(e), reader.xrefs.total_revisions))
+            parse_fully(embedded.signed_data)  # a malformed certificate or attribute fails here, not mid-validation
+            revision = embedded.signed_revision
+        except (*PDF_ERRORS, *ASN1_ERRORS, SignatureValidationError) as e:
+            fields.append(_Field(name, kind, None, reason(sig_obj_ref, e), reader.xrefs.total_revisions))
+            continue
+        fields.append(_Field(name, kind, embedded, None, revision))
     fields.sort(key=lambda f: f.revision)
     return fields
 
