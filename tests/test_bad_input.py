@@ -438,11 +438,6 @@ def test_trust_anchor_that_is_empty(tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    reason="trust/anchors.py load_certificates puts asn1crypto's multi-line message in the ConfigurationError "
-    "(the CLI then prints two lines); the message should be flattened to one line",
-    strict=False,
-)
 def test_trust_anchor_that_is_another_der_structure(tmp_path):
     shutil.copy(SAMPLES / "cades" / "enveloping-b-t.p7m", tmp_path / "root.der")
     result = validate_cli(SAMPLES / "pades" / "b-t.pdf", "--trust-anchor", "root.der", cwd=tmp_path)
@@ -593,11 +588,6 @@ def test_crafted_pdfs_in_process(tmp_path, anchors):
             assert all(s.indication != Indication.TOTAL_PASSED for s in outcome.signatures), name
 
 
-@pytest.mark.xfail(
-    reason="material.py ValidationMaterial.add_ocsps keeps an OCSPResponse without responseBytes; "
-    "pyhanko-certvalidator then raises TypeError in certpath.build_context",
-    strict=False,
-)
 def test_dss_ocsp_response_without_response_bytes(tmp_path, anchors):
     path = tmp_path / "empty-ocsp.pdf"
     path.write_bytes(dss_with_empty_ocsp(_pdf_sample("b-lt.pdf")))
@@ -605,11 +595,6 @@ def test_dss_ocsp_response_without_response_bytes(tmp_path, anchors):
     assert not isinstance(outcome, TrustSvcError)
 
 
-@pytest.mark.xfail(
-    reason="pades.py _evidence.content_digest lets pyHanko's AttributeError for an unknown digest OID escape; "
-    "cms_process._check_integrity only catches ValueError",
-    strict=False,
-)
 def test_unknown_digest_algorithm(tmp_path, anchors):
     path = tmp_path / "unknown-digest.pdf"
     path.write_bytes(unknown_digest_algorithm(_pdf_sample("b-b.pdf")))

@@ -16,6 +16,7 @@ class TrustSvcError(Exception):
     code = "error"
 
     def __init__(self, message: str, *, code: str | None = None):
+        message = " ".join(message.split())  # one line, whatever a library put in the text it contributed
         super().__init__(message)
         self.message = message
         if code is not None:

@@ -40,7 +40,7 @@ async def validate_detected(
         return FormatResult("PDF", result.signatures, result.document_timestamps)
     if detected.kind is Kind.CMS:
         assert detected.content_info is not None
-        signatures = await validate_cms(detected.content_info["content"], contents, settings)
+        signatures = await validate_cms(detected.data, contents, settings)
         return FormatResult("CMS", tuple(signatures))
     if detected.kind is Kind.TIMESTAMP:
         assert detected.content_info is not None

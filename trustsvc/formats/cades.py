@@ -18,6 +18,7 @@ from .cms_signer import attribute_values, signer_identity
 from .content import DetachedContent
 from .digests import digest_bytes
 from .material import material_from_signed_data
+from .parse_errors import ASN1_ERRORS
 from .settings import ValidationSettings
 from .tst import TimestampToken, TokenFormatError, parse_token
 
@@ -25,13 +26,15 @@ __all__ = ["validate_cms"]
 
 logger = logging.getLogger(__name__)
 
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
-
 
 async def validate_cms(
-    signed_data: cms.SignedData, contents: list[DetachedContent], settings: ValidationSettings
+    der: bytes, contents: list[DetachedContent], settings: ValidationSettings
 ) -> list[SignatureVerdict]:
-    """Validate every SignerInfo of a CMS SignedData."""
+    """Validate every SignerInfo of a CMS ContentInfo given as DER (already recognised as signed data)."""
+    signed_data = cms.ContentInfo.load(der)["content"]
+    # Archive time-stamps hash parts of the signature exactly as encoded in the file. asn1crypto re-encodes a value
+    # once anything below it was touched (a DEFAULT filled in, say), so those hashes come from an untouched parse.
+    pristine = cms.ContentInfo.load(der)["content"]
     econtent = signed_data["encap_content_info"]["content"]
     enveloping = not isinstance(econtent, core.Void) and econtent is not None
     payload = bytes(econtent) if enveloping else None
@@ -42,7 +45,10 @@ async def validate_cms(
         await _hash_contents(signed_data, signer_infos, contents)
     verdicts = []
     for index, signer_info in enumerate(signer_infos, start=1):
-        verdicts.append(await _validate_signer(signed_data, signer_info, f"sig-{index}", payload, contents, settings))
+        untouched = (pristine, pristine["signer_infos"][index - 1])
+        verdicts.append(
+            await _validate_signer(signed_data, signer_info, untouched, f"sig-{index}", payload, contents, settings)
+        )
     return verdicts
 
 
@@ -56,7 +62,7 @@ async def _hash_contents(signed_data, signer_infos, contents: list[DetachedConte
                     algorithms.add(parse_token(value).imprint_algorithm)
             for value in attribute_values(signer_info["unsigned_attrs"], "archive_time_stamp_v3"):
                 algorithms.add(parse_token(value).imprint_algorithm)
-        except (*_PARSE_ERRORS, TokenFormatError):
+        except (*ASN1_ERRORS, TokenFormatError):
             continue
     for content in contents:
         await content.ensure_digests(algorithms)
@@ -83,6 +89,7 @@ def _pick_content(signer_info: cms.SignerInfo, contents: list[DetachedContent]) 
 async def _validate_signer(
     signed_data: cms.SignedData,
     signer_info: cms.SignerInfo,
+    untouched: tuple[cms.SignedData, cms.SignerInfo],
     sig_id: str,
     payload: bytes | None,
     contents: list[DetachedContent],
@@ -118,7 +125,7 @@ async def _validate_signer(
             signer_info=signer_info,
             content_digest=content_digest,
             material=material_from_signed_data(signed_data, signer_info),
-            timestamps=_attached_timestamps(signed_data, signer_info, content_digest),
+            timestamps=_attached_timestamps(untouched, signer_info, content_digest),
             findings_infos=infos,
         )
         if _countersignatures(signer_info):
@@ -126,7 +133,8 @@ async def _validate_signer(
                 Finding("COUNTERSIGNATURE_NOT_VALIDATED", "The signature carries a counter-signature, not validated.")
             )
         outcome = await validate_cms_signature(evidence, settings)
-    except _PARSE_ERRORS as e:
+        level = _level(signer_info, evidence)
+    except ASN1_ERRORS as e:
         return SignatureVerdict(
             id=sig_id,
             format="CAdES",
@@ -141,7 +149,7 @@ async def _validate_signer(
     return SignatureVerdict(
         id=sig_id,
         format="CAdES",
-        level=_level(signed_data, signer_info, evidence),
+        level=level,
         indication=outcome.indication,
         subindication=outcome.subindication,
         signer=signer_identity(outcome.signer_cert) if outcome.signer_cert else None,
@@ -167,7 +175,8 @@ def _parse(value) -> tuple[TimestampToken | None, str | None]:
         return None, str(e)
 
 
-def _attached_timestamps(signed_data, signer_info, content_digest) -> list[AttachedTimestamp]:
+def _attached_timestamps(untouched, signer_info, content_digest) -> list[AttachedTimestamp]:
+    """Signature, content and archive time-stamps; `untouched` is the (SignedData, SignerInfo) parsed afresh."""
     signature_value = signer_info["signature"].native
     attached: list[AttachedTimestamp] = []
     for value in attribute_values(signer_info["unsigned_attrs"], "signature_time_stamp_token"):
@@ -180,7 +189,7 @@ def _attached_timestamps(signed_data, signer_info, content_digest) -> list[Attac
         attached.append(AttachedTimestamp(TimestampKind.CONTENT, 0, token, content_digest, error))
     for order, value in enumerate(attribute_values(signer_info["unsigned_attrs"], "archive_time_stamp_v3"), start=1):
         token, error = _parse(value)
-        attached.append(_archive_timestamp(signed_data, signer_info, order, value, token, error, content_digest))
+        attached.append(_archive_timestamp(*untouched, order, value, token, error, content_digest))
     return attached
 
 
@@ -214,7 +223,7 @@ def _archive_timestamp(signed_data, signer_info, order, value, token, error, con
     return AttachedTimestamp(TimestampKind.ARCHIVE, order, token, expected, None, coverage_failure)
 
 
-def _level(signed_data: cms.SignedData, signer_info: cms.SignerInfo, evidence: CmsEvidence) -> str:
+def _level(signer_info: cms.SignerInfo, evidence: CmsEvidence) -> str:
     signed_attrs = signer_info["signed_attrs"]
     etsi = any(
         True for name in ("signing_certificate_v2", "signing_certificate") for _ in attribute_values(signed_attrs, name)

@@ -294,7 +294,7 @@ def _check_integrity(evidence: CmsEvidence, cert: x509.Certificate, findings: _F
     md_algorithm = signer_info["digest_algorithm"]["algorithm"].native
     try:
         digest = evidence.content_digest(md_algorithm)
-    except ValueError as e:
+    except (ValueError, AttributeError, NotImplementedError) as e:  # pyHanko has no hash for an unknown OID
         findings.errors.append(Finding("UNSUPPORTED_DIGEST", f"The digest algorithm cannot be computed ({e})."))
         return SubIndication.FORMAT_FAILURE
     if digest is None:

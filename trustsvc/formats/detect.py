@@ -10,37 +10,14 @@ import base64
 import binascii
 import enum
 import re
-import struct
-import zlib
 from dataclasses import dataclass
 
-from asn1crypto import cms, core, crl, tsp
-from pyhanko.pdf_utils import misc
+from asn1crypto import cms, core, tsp
 
 from ..errors import InputError, UnsupportedFormatError
+from .parse_errors import ASN1_ERRORS
 
-__all__ = ["Kind", "Detected", "detect", "parse_fully", "ASN1_ERRORS", "PDF_ERRORS"]
-
-#: What asn1crypto raises on a malformed or truncated structure (UnicodeDecodeError is a ValueError).
-ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, NotImplementedError, RecursionError)
-
-#: What pyHanko's PDF parser lets through on a malformed PDF: its own errors, and those of the codecs and of
-#: Python (an unknown /Filter is a NotImplementedError, a broken Flate stream a zlib.error, a self-referencing
-#: /Length or nesting too deep a RecursionError, and a few of its sanity checks are plain asserts).
-PDF_ERRORS = (
-    misc.PdfError,
-    ValueError,
-    KeyError,
-    TypeError,
-    IndexError,
-    AttributeError,
-    RecursionError,
-    OverflowError,
-    NotImplementedError,
-    AssertionError,
-    zlib.error,
-    struct.error,
-)
+__all__ = ["Kind", "Detected", "detect"]
 
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 _BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
@@ -111,7 +88,6 @@ def _classify_der(der: bytes) -> Detected:
             token = response["time_stamp_token"]
             if isinstance(token, core.Void):
                 raise InputError(f"the time-stamp response carries no token (status: {status})", code="no-token")
-            parse_fully(token)
             return Detected(Kind.TIMESTAMP, der, token)
         info = cms.ContentInfo.load(der)
         content_type = info["content_type"].native
@@ -121,7 +97,6 @@ def _classify_der(der: bytes) -> Detected:
         encap = signed_data["encap_content_info"]
         econtent_type = encap["content_type"].native
         _check_econtent(encap, econtent_type)
-        parse_fully(info)  # parse everything now, so that a truncated or malformed part is reported here
     except InputError:
         raise
     except ASN1_ERRORS as e:
@@ -142,32 +117,6 @@ def _check_econtent(encap: cms.EncapsulatedContentInfo, econtent_type: str) -> N
             f"the signed content is declared as {econtent_type} but is not one; such CMS signatures are not "
             "supported yet"
         ) from e
-
-
-def parse_fully(value: core.Asn1Value) -> None:
-    """Parse every nested element of an asn1crypto value now, without building its (slow) ``.native`` form.
-
-    asn1crypto parses lazily: a malformed certificate or attribute deep inside a signature otherwise fails later,
-    wherever it is first touched, with a ValueError. Raises one of ASN1_ERRORS. The entries of CRLs are left out:
-    a CRL can list hundreds of thousands of certificates, and revocation checking reads them itself.
-    """
-    stack: list[core.Asn1Value] = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, core.Void | crl.RevokedCertificates):
-            continue
-        if isinstance(item, core.Choice):
-            stack.append(item.chosen)
-        elif isinstance(item, core.Sequence | core.Set):
-            stack.extend(item[name] for name in item)
-        elif isinstance(item, core.SequenceOf | core.SetOf):
-            stack.extend(item)
-        elif isinstance(item, core.Any | core.ParsableOctetString | core.ParsableOctetBitString):
-            parsed = item._parsed  # set when the schema gave this element a type (and asn1crypto parsed it)
-            if parsed is not None:
-                stack.append(parsed[0] if isinstance(parsed, tuple) else parsed)
-        elif not isinstance(item, core.OctetString | core.OctetBitString | core.BitString):
-            item.native  # noqa: B018  (times, strings, integers: decoding them is what can fail)
 
 
 def _first_inner_tag(der: bytes) -> int:

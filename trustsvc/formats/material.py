@@ -87,8 +87,13 @@ class ValidationMaterial:
             self._add(self.crls, c)
 
     def add_ocsps(self, responses: Iterable[ocsp.OCSPResponse]) -> None:
+        """Keep successful responses that carry a basic response; anything else proves nothing."""
         for r in responses:
-            if r["response_status"].native == "successful":
+            try:
+                usable = r["response_status"].native == "successful" and r.basic_ocsp_response is not None
+            except (ValueError, TypeError, KeyError):
+                usable = False
+            if usable:
                 self._add(self.ocsps, r)
 
     def extend(self, other: ValidationMaterial) -> None:

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from asn1crypto import cms, core
-from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt.api import AuthStatus
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -29,9 +29,9 @@ from ..errors import InputError
 from ..verdict import Finding, Indication, SignatureVerdict, SubIndication, TimestampVerdict
 from .cms_process import AttachedTimestamp, CmsEvidence, TimestampKind, validate_cms_signature, validate_timestamp_set
 from .cms_signer import attribute_values, signer_identity
-from .detect import ASN1_ERRORS, PDF_ERRORS, parse_fully
 from .digests import digest_bytes
 from .material import ValidationMaterial, material_from_signed_data
+from .parse_errors import ASN1_ERRORS, PDF_ERRORS
 from .settings import ValidationSettings
 from .tst import TimestampToken, TokenFormatError, parse_token
 
@@ -138,7 +138,6 @@ def _collect_fields(reader: PdfFileReader) -> list[_Field]:
         kind = kind_of(sig_obj_ref)
         try:
             embedded = EmbeddedPdfSignature(reader, field_ref, name)
-            parse_fully(embedded.signed_data)  # a malformed certificate or attribute fails here, not mid-validation
             revision = embedded.signed_revision
         except (*PDF_ERRORS, *ASN1_ERRORS, SignatureValidationError) as e:
             fields.append(_Field(name, kind, None, reason(sig_obj_ref, e), reader.xrefs.total_revisions))
@@ -168,9 +167,9 @@ def _dss_material(reader: PdfFileReader) -> ValidationMaterial:
                     item = loader(ref.get_object().data)
                     item.native  # noqa: B018  (parse now: broken entries are skipped, not fatal later)
                     adder([item])
-                except (ValueError, TypeError, misc.PdfError) as e:
+                except (*PDF_ERRORS, *ASN1_ERRORS) as e:
                     logger.info("skipping unreadable DSS entry %s: %s", key, e)
-    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError) as e:
+    except PDF_ERRORS as e:
         logger.info("unreadable DSS: %s", e)
     return material
 
@@ -181,7 +180,7 @@ def _dss_revision(reader: PdfFileReader) -> int | None:
         try:
             if "/DSS" in reader.get_historical_root(revision):
                 return revision
-        except (misc.PdfError, ValueError, KeyError):
+        except PDF_ERRORS:
             return None
     return None
 
@@ -214,13 +213,14 @@ async def _validate_signature(
     try:
         subfilter = str(sig.sig_object.get("/SubFilter", ""))
         evidence, scope, findings = _evidence(reader, sig, subfilter, document_material, doc_timestamps)
-    except (misc.PdfError, ValueError, KeyError, TypeError, IndexError, SignatureValidationError) as e:
+        outcome = await validate_cms_signature(evidence, settings)
+        level = _level(reader, sig, subfilter, evidence, outcome.valid_timestamp_kinds, doc_timestamps)
+    except (*PDF_ERRORS, *ASN1_ERRORS, SignatureValidationError) as e:
         return broken(_short(e))
-    outcome = await validate_cms_signature(evidence, settings)
     return SignatureVerdict(
         id=sig_id,
         format="PAdES",
-        level=_level(reader, sig, subfilter, evidence, outcome.valid_timestamp_kinds, doc_timestamps),
+        level=level,
         indication=outcome.indication,
         subindication=outcome.subindication,
         signer=signer_identity(outcome.signer_cert) if outcome.signer_cert else None,
@@ -296,7 +296,7 @@ def _modification_check(sig: EmbeddedPdfSignature, subfilter: str) -> tuple[Find
         return None, "FULL"
     try:
         diff = sig.evaluate_modifications(DEFAULT_DIFF_POLICY)
-    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+    except (*PDF_ERRORS, *ASN1_ERRORS) as e:
         diff = SuspiciousModification(f"the later revisions cannot be analysed ({_short(e)})")
     if isinstance(diff, SuspiciousModification) or not isinstance(diff, DiffResult):
         return (
@@ -352,7 +352,7 @@ def _document_timestamp(ts_field: _Field, order: int) -> AttachedTimestamp:
     )
     try:
         coverage = ts.evaluate_signature_coverage()
-    except (misc.PdfError, ValueError) as e:
+    except PDF_ERRORS as e:
         coverage = SignatureCoverageLevel.UNCLEAR
         logger.info("document time-stamp coverage unreadable: %s", e)
     if coverage < SignatureCoverageLevel.ENTIRE_REVISION:
@@ -387,7 +387,7 @@ def _level(reader, sig, subfilter, evidence: CmsEvidence, valid_kinds, doc_times
 def _pdf_signing_time(sig: EmbeddedPdfSignature):
     try:
         return sig.self_reported_timestamp
-    except (ValueError, misc.PdfError):
+    except (*PDF_ERRORS, *ASN1_ERRORS):
         return None
 
 

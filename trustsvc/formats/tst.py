@@ -121,7 +121,7 @@ def check_token_integrity(token: TimestampToken, expected_imprint: Callable[[str
     try:
         digest = digest_bytes(md, econtent)
         intact, valid = validate_sig_integrity(signer_info, tsa_cert, "tst_info", digest)
-    except (pyhanko_errors.SignatureValidationError, ValueError) as e:
+    except (pyhanko_errors.SignatureValidationError, ValueError, NotImplementedError) as e:
         return TokenCheck(SubIndication.FORMAT_FAILURE, f"malformed time-stamp token signature ({e})", tsa_cert)
     if not intact:
         return TokenCheck(SubIndication.HASH_FAILURE, "the TSTInfo does not match the token's message digest", tsa_cert)
