@@ -9,6 +9,7 @@ existence for the signatures they cover.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt.api import AuthStatus
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
+from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
 from pyhanko.sign.diff_analysis.policy_api import DiffResult
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -32,6 +33,7 @@ from .cms_signer import attribute_values, signer_identity
 from .digests import digest_bytes
 from .material import ValidationMaterial, material_from_signed_data
 from .parse_errors import ASN1_ERRORS, PDF_ERRORS
+from .pdf_diff import DIFF_POLICY
 from .settings import ValidationSettings
 from .tst import TimestampToken, TokenFormatError, parse_token
 
@@ -82,9 +84,21 @@ def open_pdf(data: bytes) -> PdfFileReader:
             if reader.decrypt(b"").status == AuthStatus.FAILED:
                 raise InputError("the PDF is encrypted with a password; submit it unencrypted", code="encrypted-pdf")
         reader.root  # noqa: B018  (forces the trailer and catalogue to resolve)
+        _memoise_revision_lookups(reader)
     except PDF_ERRORS as e:
         raise InputError(f"not a readable PDF ({_short(e)})", code="unreadable-pdf") from e
     return reader
+
+
+def _memoise_revision_lookups(reader: PdfFileReader) -> None:
+    """Cache "which revision introduced this object" for this reader.
+
+    Difference analysis asks it for every object reachable from every later revision, once per signature: on a
+    PDF with 25 signatures, 750,000 questions, each a scan of all xref sections (60% of the validation time).
+    The xref table never changes once read, so the answer can be cached on this reader instance.
+    """
+    xrefs = reader.xrefs
+    xrefs.get_introducing_revision = functools.cache(xrefs.get_introducing_revision)
 
 
 async def validate_pdf(data: bytes, settings: ValidationSettings) -> PdfValidation:
@@ -295,7 +309,7 @@ def _modification_check(sig: EmbeddedPdfSignature, subfilter: str) -> tuple[Find
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return None, "FULL"
     try:
-        diff = sig.evaluate_modifications(DEFAULT_DIFF_POLICY)
+        diff = sig.evaluate_modifications(DIFF_POLICY)
     except (*PDF_ERRORS, *ASN1_ERRORS) as e:
         diff = SuspiciousModification(f"the later revisions cannot be analysed ({_short(e)})")
     if isinstance(diff, SuspiciousModification) or not isinstance(diff, DiffResult):
