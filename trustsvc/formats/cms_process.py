@@ -29,6 +29,7 @@ from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from ..verdict import Finding, Indication, SubIndication, TimestampVerdict, TrustAnchorRef
 from .certpath import PathCheck, validate_certificate_path
 from .cms_signer import claimed_signing_time, describe_name, find_signer_certificate, signing_certificate_reference
+from .keys import LENIENT_VALIDATOR, has_negative_rsa_modulus
 from .material import ValidationMaterial
 from .settings import ValidationSettings
 from .tst import TimestampToken, check_token_integrity, check_token_validity
@@ -303,8 +304,16 @@ def _check_integrity(evidence: CmsEvidence, cert: x509.Certificate, findings: _F
         )
         return SubIndication.SIGNED_DATA_NOT_FOUND
     content_type = evidence.signed_data["encap_content_info"]["content_type"].native
+    if has_negative_rsa_modulus(cert.public_key):
+        findings.warnings.append(
+            Finding(
+                "NON_DER_PUBLIC_KEY",
+                "The signer's RSA modulus is encoded as a negative number (a known defect of some ID cards); "
+                "it was read as the positive number it stands for.",
+            )
+        )
     try:
-        intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest)
+        intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest, sig_validator=LENIENT_VALIDATOR)
     except pyhanko_errors.SignatureValidationError as e:
         findings.errors.append(Finding("SIGNATURE_STRUCTURE", e.failure_message or "Malformed signature."))
         sub = e.ades_subindication

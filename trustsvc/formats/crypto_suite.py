@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from asn1crypto import algos, keys
 from pyhanko_certvalidator.policy_decl import AlgorithmUsageConstraint, AlgorithmUsagePolicy
 
+from .keys import key_bits
+
 __all__ = ["CryptoSuite", "KeySizeRule", "DEFAULT_SUITE"]
 
 
@@ -74,7 +76,7 @@ class CryptoSuite(AlgorithmUsagePolicy):
         rules = {"rsa": self.rsa, "rsassa_pss": self.rsa_pss, "ec": self.ec, "dsa": self.dsa}.get(key_type)
         if rules is None:
             return AlgorithmUsageConstraint(False, failure_reason=f"key type {key_type} is not in suite {self.name}")
-        bits = public_key.bit_size
+        bits = key_bits(public_key)
         for rule in sorted(rules, key=lambda r: -r.min_bits):
             if bits >= rule.min_bits:
                 return self._judge(f"{_KEY_NAMES[key_type]}-{bits} key", rule.until, moment)
