@@ -124,9 +124,17 @@ class Qualification:
     at_issuance: str | None
     at_signing: str | None
     signature: str
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at_issuance": self.at_issuance, "at_signing": self.at_signing, "signature": self.signature}
+        out: dict[str, Any] = {
+            "at_issuance": self.at_issuance,
+            "at_signing": self.at_signing,
+            "signature": self.signature,
+        }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass(frozen=True)

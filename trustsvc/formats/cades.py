@@ -156,6 +156,7 @@ async def _validate_signer(
         claimed_signing_time=outcome.claimed_signing_time,
         best_signature_time=outcome.best_signature_time,
         trust_anchor=outcome.trust_anchor,
+        qualification=outcome.qualification,
         timestamps=outcome.timestamps,
         scope=scope,
         errors=outcome.errors,

@@ -76,7 +76,7 @@ def build_context(
 ) -> ValidationContext:
     """A fresh validation context: certvalidator caches revocation results in it, so never share one."""
     return ValidationContext(
-        trust_manager=settings.trust.trust_manager,
+        trust_manager=settings.trust.trust_manager(moment),
         other_certs=material.certs,
         crls=material.crls,
         ocsps=material.ocsps,

@@ -17,6 +17,7 @@ A fact that cannot be established is INDETERMINATE with the reason; a broken ele
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ from datetime import datetime, timedelta, timezone
 from asn1crypto import algos, cms, x509
 from pyhanko.sign.validation import errors as pyhanko_errors
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+from pyhanko_certvalidator.authority import AuthorityWithCert, TrustAnchor
+from pyhanko_certvalidator.path import ValidationPath
 
-from ..verdict import Finding, Indication, SubIndication, TimestampVerdict, TrustAnchorRef
+from ..verdict import Finding, Indication, Qualification, SubIndication, TimestampVerdict, TrustAnchorRef
 from .certpath import PathCheck, validate_certificate_path
 from .cms_signer import claimed_signing_time, describe_name, find_signer_certificate, signing_certificate_reference
 from .keys import LENIENT_VALIDATOR, has_negative_rsa_modulus
@@ -119,6 +122,7 @@ class CmsOutcome:
     errors: tuple[Finding, ...]
     warnings: tuple[Finding, ...]
     infos: tuple[Finding, ...]
+    qualification: Qualification | None = None
 
 
 @dataclass
@@ -142,7 +146,12 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
     signer_info = evidence.signer_info
     claimed = _safe_claimed_time(signer_info, findings)
 
-    def outcome(indication, sub, cert=None, bst=None, anchor=None, ts=(), kinds=frozenset()) -> CmsOutcome:
+    def outcome(indication, sub, cert=None, bst=None, anchor=None, ts=(), kinds=frozenset(), path=None) -> CmsOutcome:
+        qualification = None
+        if cert is not None:
+            qualification = _qualify(
+                settings, cert, path, evidence.material, bst or settings.validation_time, indication
+            )
         return CmsOutcome(
             indication,
             sub,
@@ -155,6 +164,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
             tuple(findings.errors),
             tuple(findings.warnings),
             tuple(findings.infos),
+            qualification,
         )
 
     # § 5.2.3: identification of the signing certificate
@@ -200,8 +210,10 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
         default=None,
     )
 
+    signer_path: ValidationPath | None = None
+
     def done(indication, sub, anchor=None) -> CmsOutcome:
-        return outcome(indication, sub, cert, bst, anchor, ts_verdicts, valid_kinds)
+        return outcome(indication, sub, cert, bst, anchor, ts_verdicts, valid_kinds, signer_path)
 
     if broken:
         for r in broken:
@@ -227,6 +239,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
 
     # § 5.2.6 / 5.6.2: the signer's certificate path as of the best signature time
     path = await _signer_path(cert, evidence.material, settings, bst)
+    signer_path = path.path
     anchor = _anchor_ref(path, settings)
     _key_usage_notes(cert, findings)
     if claimed is not None:
@@ -276,6 +289,36 @@ _PATH_CODES = {
     SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "CRYPTO_CONSTRAINTS",
     SubIndication.CHAIN_CONSTRAINTS_FAILURE: "CHAIN_CONSTRAINTS",
 }
+
+
+def _qualify(
+    settings: ValidationSettings,
+    cert: x509.Certificate,
+    path: ValidationPath | None,
+    material: ValidationMaterial,
+    moment: datetime,
+    indication: Indication,
+) -> Qualification | None:
+    """The signer's qualification from the trust source; without a validated path, its issuers by name."""
+    if path is None:
+        path = _issuer_chain(cert, material)
+    return settings.trust.qualify(cert, path, moment, indication.value)
+
+
+def _issuer_chain(cert: x509.Certificate, material: ValidationMaterial) -> ValidationPath | None:
+    """The CAs above `cert` among the embedded certificates, matched by name (enough to look services up)."""
+    by_subject = {c.subject.hashable: c for c in material.certs}
+    chain = [cert]
+    while len(chain) < 8:
+        issuer = by_subject.get(chain[-1].issuer.hashable)
+        if issuer is None or issuer.dump() in {c.dump() for c in chain}:
+            break
+        chain.append(issuer)
+    if len(chain) == 1:
+        return None
+    root, *rest = reversed(chain)
+    path = ValidationPath(TrustAnchor(AuthorityWithCert(root)), interm=rest[:-1], leaf=rest[-1])
+    return path
 
 
 def _indication_for(sub: SubIndication) -> Indication:
@@ -487,7 +530,9 @@ async def _validate_one_timestamp(
     if not check.ok:
         v = verdict(Indication.INDETERMINATE, check.subindication, check.message, token, tsa_name)
         return _TimestampResult(attached, True, False, v)
-    return _TimestampResult(attached, True, True, verdict(Indication.TOTAL_PASSED, None, None, token, tsa_name))
+    qualified = settings.trust.timestamp_qualified(integrity.tsa_cert, token.gen_time)
+    passed = dataclasses.replace(verdict(Indication.TOTAL_PASSED, None, None, token, tsa_name), qualified=qualified)
+    return _TimestampResult(attached, True, True, passed)
 
 
 async def _token_path(

@@ -241,6 +241,7 @@ async def _validate_signature(
         claimed_signing_time=outcome.claimed_signing_time or _pdf_signing_time(sig),
         best_signature_time=outcome.best_signature_time,
         trust_anchor=outcome.trust_anchor,
+        qualification=outcome.qualification,
         timestamps=outcome.timestamps,
         scope=scope,
         errors=outcome.errors,

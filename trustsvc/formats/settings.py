@@ -12,21 +12,34 @@ from typing import Protocol
 
 from asn1crypto import x509
 from pyhanko_certvalidator.fetchers.api import FetcherBackend
+from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.registry import TrustManager
 
+from ..verdict import Qualification
 from .crypto_suite import DEFAULT_SUITE, CryptoSuite
 
 __all__ = ["TrustProvider", "ValidationSettings"]
 
 
 class TrustProvider(Protocol):
-    """A set of trust anchors usable by pyhanko-certvalidator, able to say where each anchor came from."""
+    """Trust anchors usable by pyhanko-certvalidator as of a moment, and what the trust source says of them."""
 
-    @property
-    def trust_manager(self) -> TrustManager: ...
+    def trust_manager(self, moment: datetime) -> TrustManager:
+        """Anchors in force at `moment` (trusted-list services are anchors only while in good standing)."""
+        ...
 
     def anchor_source(self, anchor: x509.Certificate) -> str:
         """A label for the source of trust in `anchor`, e.g. ``ad-hoc`` or ``TL FR #174``."""
+        ...
+
+    def qualify(
+        self, signer: x509.Certificate, path: ValidationPath | None, best_signature_time: datetime, indication: str
+    ) -> Qualification | None:
+        """The signer's qualification (TS 119 615), or None when the source cannot tell (ad-hoc anchors)."""
+        ...
+
+    def timestamp_qualified(self, tsa_cert: x509.Certificate, at: datetime) -> bool | None:
+        """Whether a time-stamp at `at` by this TSA is qualified; None when the source cannot tell."""
         ...
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from asn1crypto import pem, x509
@@ -59,9 +60,16 @@ class AnchorSet:
     def from_files(cls, paths: Iterable[Path], source: str = "ad-hoc") -> AnchorSet:
         return cls((cert, source) for path in paths for cert in load_certificates(Path(path)))
 
-    @property
-    def trust_manager(self) -> TrustManager:
+    def trust_manager(self, moment: datetime | None = None) -> TrustManager:
+        """The same anchors at any moment: ad-hoc anchors carry no listing history."""
         return self._manager
+
+    def qualify(self, signer, path, best_signature_time, indication) -> None:
+        """Ad-hoc anchors say nothing about qualification: that needs the trusted lists."""
+        return None
+
+    def timestamp_qualified(self, tsa_cert, at) -> None:
+        return None
 
     @property
     def certificates(self) -> list[x509.Certificate]:
