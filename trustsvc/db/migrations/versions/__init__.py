@@ -1,0 +1,1 @@
+"""Revisions, oldest first; each one runs unchanged on SQLite (batch mode) and PostgreSQL."""

@@ -1,0 +1,233 @@
+"""The database tables (persistence only: nothing outside ``trustsvc.db`` and the store code uses these types).
+
+The same definitions hold on SQLite and PostgreSQL; the schema itself is created by the Alembic migrations in
+``migrations/``, and a test checks that the migrations and these classes agree.
+
+Every timestamp is stored in UTC and read back timezone-aware (:class:`UTCDateTime`), so that comparisons against
+``now`` never mix naive and aware values, whichever database answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "metadata",
+    "UTCDateTime",
+    "ListVersionRow",
+    "SnapshotRow",
+    "SnapshotMemberRow",
+    "ServiceRow",
+    "ServiceStatusRow",
+    "CertificateIndexRow",
+    "ACCEPTED",
+    "REFUSED",
+]
+
+#: Constraint names are fixed so that migrations (and SQLite batch mode, which recreates tables) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: trustsvc's own metadata, so that other SQLModel tables in the process never end up in these migrations.
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+#: Values of ``trusted_list_version.status``.
+ACCEPTED = "accepted"
+REFUSED = "refused"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given where a UTC moment is required")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class _Table(SQLModel):
+    """Base of trustsvc's tables: binds them to :data:`metadata`."""
+
+    metadata: ClassVar[MetaData] = metadata
+
+
+_ACCEPTED_ONLY = text("status = 'accepted'")
+_REFUSED_ONLY = text("status = 'refused'")
+
+
+class ListVersionRow(_Table, table=True):
+    """One trusted list as received (accepted or refused), kept byte for byte.
+
+    The bytes are never re-serialised: the enveloped signature covers them exactly, so only the original bytes can
+    be verified again later (by an auditor, or after a trust change).
+    """
+
+    __tablename__ = "trusted_list_version"
+    __table_args__ = (
+        # Two accepted versions of one list never share a sequence number; a concurrent duplicate fails here.
+        Index(
+            "uq_trusted_list_version_accepted_sequence",
+            "territory",
+            "is_lotl",
+            "sequence",
+            unique=True,
+            sqlite_where=_ACCEPTED_ONLY,
+            postgresql_where=_ACCEPTED_ONLY,
+        ),
+        # The same bytes refused for the same reason are recorded once, however often a refresh sees them.
+        Index(
+            "uq_trusted_list_version_refused_content",
+            "sha256",
+            "refusal_code",
+            unique=True,
+            sqlite_where=_REFUSED_ONLY,
+            postgresql_where=_REFUSED_ONLY,
+        ),
+        Index("ix_trusted_list_version_territory_received_at", "territory", "received_at"),
+        Index("ix_trusted_list_version_sha256", "sha256"),
+        CheckConstraint("status IN ('accepted', 'refused')", name="status"),
+        CheckConstraint(
+            "status = 'refused' OR (territory IS NOT NULL AND sequence IS NOT NULL AND verified)",
+            name="accepted_complete",
+        ),
+        CheckConstraint("status = 'accepted' OR refusal_code IS NOT NULL", name="refused_has_code"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    territory: str | None = Field(default=None, sa_column=Column(String(16)))
+    """SchemeTerritory (``EU`` for the LOTL); for unparseable bytes, the territory they were fetched for, if known."""
+    tsl_type: str | None = Field(default=None, sa_column=Column(String(64)))
+    is_lotl: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    sequence: int | None = Field(default=None, sa_column=Column(BigInteger))
+    version: int | None = Field(default=None, sa_column=Column(Integer))
+    """TSLVersionIdentifier (5 or 6)."""
+    issued: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    next_update: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    signer_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    signer_subject: str | None = Field(default=None, sa_column=Column(Text))
+    signing_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    verified: bool = Field(sa_column=Column(Boolean, nullable=False))
+    verification_code: str | None = Field(default=None, sa_column=Column(String(64)))
+    verification_reason: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    refusal_code: str | None = Field(default=None, sa_column=Column(String(64)))
+    refusal_reason: str | None = Field(default=None, sa_column=Column(Text))
+    lotl_version_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("trusted_list_version.id", ondelete="SET NULL"), index=True),
+    )
+
+
+class SnapshotRow(_Table, table=True):
+    """A consistent set of accepted versions (the LOTL and one version per territory) that validations use."""
+
+    __tablename__ = "trust_snapshot"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SnapshotMemberRow(_Table, table=True):
+    __tablename__ = "trust_snapshot_version"
+
+    snapshot_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("trust_snapshot.id", ondelete="CASCADE"), primary_key=True)
+    )
+    version_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("trusted_list_version.id", ondelete="RESTRICT"), primary_key=True)
+    )
+
+
+class ServiceRow(_Table, table=True):
+    """A TSPService of an accepted list version, as it currently stands in that version."""
+
+    __tablename__ = "trust_service"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    version_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("trusted_list_version.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    """Order of the service in the list (provider by provider), so diffs and displays follow the list."""
+    provider: str = Field(sa_column=Column(Text, nullable=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    type: str = Field(sa_column=Column(String(128), nullable=False))
+    status: str = Field(sa_column=Column(String(64), nullable=False))
+    status_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    identity_digest: str = Field(sa_column=Column(String(64), nullable=False))
+    """SHA-256 over the service's digital identity; the same service in two versions has the same digest."""
+
+
+class ServiceStatusRow(_Table, table=True):
+    """One state of a service (position 0: the current information; then ServiceHistoryInstance, newest first)."""
+
+    __tablename__ = "trust_service_status"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    service_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("trust_service.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    type: str = Field(sa_column=Column(String(128), nullable=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(String(64), nullable=False))
+    start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class CertificateIndexRow(_Table, table=True):
+    """A key identifying a service (``cert:``, ``ski:``, ``spki:``, ``subject:``), for one indexed lookup."""
+
+    __tablename__ = "certificate_index"
+    # The unique index leads with `key`: it is also the index a lookup by key uses.
+    __table_args__ = (UniqueConstraint("key", "service_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    service_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("trust_service.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    version_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("trusted_list_version.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
