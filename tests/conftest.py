@@ -33,6 +33,25 @@ ROOT_PEMS = tuple(PEM / f"ms-{c}" / "root.pem" for c in testpki.COUNTRIES)
 _PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_database(tmp_path_factory) -> Iterator[Path]:
+    """Every test (and every CLI it runs) uses a fresh SQLite store, never the user's own."""
+    from trustsvc.settings import get_settings
+
+    path = tmp_path_factory.mktemp("store") / "trustsvc.db"
+    saved = {k: os.environ.get(k) for k in ("TRUSTSVC_DATABASE_URL", "TRUSTSVC_TRUST_SOURCE")}
+    os.environ["TRUSTSVC_DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.pop("TRUSTSVC_TRUST_SOURCE", None)
+    get_settings.cache_clear()
+    yield path
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def pki_proxy() -> Iterator[str]:
     """The whole test PKI on 127.0.0.1, reachable as the HTTP proxy of this process (and its children)."""

@@ -14,7 +14,8 @@ from conftest import ROOT_PEMS, SAMPLES
 
 TRUSTSVC = str(Path(sys.executable).parent / "trustsvc")
 AT = "2026-11-28T12:00:00Z"
-ANCHOR_ARGS = [arg for pem in ROOT_PEMS for arg in ("--trust-anchor", str(pem))]
+# the roots alone, as ad-hoc anchors (the trusted lists have their own tests below)
+ANCHOR_ARGS = ["--trust-source", "none", *[arg for pem in ROOT_PEMS for arg in ("--trust-anchor", str(pem))]]
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -48,7 +49,8 @@ def test_exit_codes(sample, extra, code, pki_proxy):
 def test_json_follows_the_contract():
     result = validate("pades/b-lta.pdf", "--offline")
     report = json.loads(result.stdout)
-    assert set(report) == {"document", "validation_time", "signatures", "policies", "timestamps"}
+    assert set(report) == {"document", "validation_time", "signatures", "policies", "timestamps", "trust"}
+    assert report["trust"] == {"source": "ad-hoc", "snapshot_id": None, "lists": [], "stale": [], "anchors": 5}
     assert [t["type"] for t in report["timestamps"]] == ["document"]  # a PDF's document time-stamps, on their own
     assert report["validation_time"] == AT
     assert report["document"]["filename"] == "b-lta.pdf"

@@ -6,10 +6,10 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from tl_models import LISTED_SINCE, QCP_N, national_list, pilot_lists, qualified_ca, state, utc
 
 import testpki
 from conftest import SAMPLES, validate
+from demo_lists import LISTED_SINCE, QCP_N, national_list, pilot_lists, qualified_ca, state, utc
 from trustsvc.trust.provider import TrustedListTrust
 from trustsvc.trust.qualification import (
     EIDAS_DATE,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .formats import DetachedContent, ValidationSettings, detect, validate_detected
-from .verdict import DocumentInfo, Finding, Report
+from .verdict import DocumentInfo, Finding, Report, TrustSummary
 
 __all__ = ["Submission", "validate_submission", "DEFAULT_MAX_DOCUMENT_BYTES"]
 
@@ -30,7 +30,11 @@ class Submission:
 
 
 async def validate_submission(
-    submission: Submission, settings: ValidationSettings, *, max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    submission: Submission,
+    settings: ValidationSettings,
+    *,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    trust_summary: TrustSummary | None = None,
 ) -> Report:
     data = _read_document(submission.document, max_document_bytes)
     detected = detect(data)
@@ -51,6 +55,7 @@ async def validate_submission(
         validation_time=settings.validation_time,
         signatures=result.signatures,
         timestamps=result.document_timestamps,
+        trust=trust_summary,
     )
 
 

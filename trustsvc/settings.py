@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     database_echo: bool = False
     """Log every SQL statement (diagnostics only)."""
 
+    trust_source: str | None = None
+    """Which source of trust_lists/sources.yaml to ingest (``eu``, ``demo``...); default: the file's default."""
+
+    trust_lists_dir: Path | None = None
+    """The folder holding sources.yaml and the demo lists; default: trust_lists/ of the checkout."""
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -25,6 +25,7 @@ __all__ = [
     "PolicyReason",
     "PolicyDecision",
     "Report",
+    "TrustSummary",
     "exit_code",
 ]
 
@@ -249,6 +250,30 @@ class PolicyDecision:
 
 
 @dataclass(frozen=True)
+class TrustSummary:
+    """Which trust a validation used: its source, the snapshot of trusted lists, and what in it is stale."""
+
+    source: str
+    snapshot_id: int | None = None
+    lists: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+    anchors: int = 0
+    warning: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "source": self.source,
+            "snapshot_id": self.snapshot_id,
+            "lists": list(self.lists),
+            "stale": list(self.stale),
+            "anchors": self.anchors,
+        }
+        if self.warning:
+            out["warning"] = self.warning
+        return out
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything one validation established about one document."""
 
@@ -257,6 +282,7 @@ class Report:
     signatures: tuple[SignatureVerdict, ...]
     policies: tuple[PolicyDecision, ...] = field(default=())
     timestamps: tuple[TimestampVerdict, ...] = field(default=())
+    trust: TrustSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -267,6 +293,8 @@ class Report:
         }
         if self.timestamps:
             out["timestamps"] = [t.to_dict() for t in self.timestamps]
+        if self.trust is not None:
+            out["trust"] = self.trust.to_dict()
         return out
 
 

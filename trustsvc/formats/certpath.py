@@ -27,11 +27,16 @@ from pyhanko_certvalidator.errors import (
     StaleRevinfoError,
     ValidationError,
 )
+from pyhanko_certvalidator.ltv.poe import POEManager
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+from pyhanko_certvalidator.registry import CertificateRegistry
+from pyhanko_certvalidator.revinfo.archival import process_legacy_crl_input, process_legacy_ocsp_input
+from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 
 from ..verdict import SubIndication
 from .material import ValidationMaterial
+from .ocsp_trust import trusted_responder_assertions
 from .settings import ValidationSettings
 
 __all__ = ["PathCheck", "validate_certificate_path", "SIGNER_KEY_USAGE"]
@@ -74,17 +79,28 @@ class PathCheck:
 def build_context(
     settings: ValidationSettings, material: ValidationMaterial, moment: datetime, *, fetch: bool
 ) -> ValidationContext:
-    """A fresh validation context: certvalidator caches revocation results in it, so never share one."""
+    """A fresh validation context: certvalidator caches revocation results in it, so never share one.
+
+    OCSP answers from responders the trust source lists (trusted responders) enter as non-revocation assertions.
+    """
+    fetchers = settings.fetcher_backend.get_fetchers() if fetch and settings.fetcher_backend is not None else None
+    registry = CertificateRegistry.build(material.certs, cert_fetcher=fetchers.cert_fetcher if fetchers else None)
+    revinfo = RevinfoManager(
+        certificate_registry=registry,
+        poe_manager=POEManager(),
+        crls=process_legacy_crl_input(material.crls),
+        ocsps=process_legacy_ocsp_input(material.ocsps),
+        assertions=trusted_responder_assertions(material, settings.trust),
+        fetchers=fetchers,
+    )
     return ValidationContext(
         trust_manager=settings.trust.trust_manager(moment),
-        other_certs=material.certs,
-        crls=material.crls,
-        ocsps=material.ocsps,
+        certificate_registry=registry,
+        revinfo_manager=revinfo,
         moment=moment,
-        allow_fetching=fetch and settings.fetcher_backend is not None,
-        fetcher_backend=settings.fetcher_backend if fetch else None,
+        allow_fetching=fetchers is not None,
         revinfo_policy=_REVINFO_POLICY,
-        algorithm_usage_policy=settings.crypto_suite,
+        algorithm_usage_policy=settings.chain_crypto_suite,
         time_tolerance=settings.time_tolerance,
     )
 

@@ -241,6 +241,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
     path = await _signer_path(cert, evidence.material, settings, bst)
     signer_path = path.path
     anchor = _anchor_ref(path, settings)
+    _chain_crypto_notes(signer_path, settings, bst, findings)
     _key_usage_notes(cert, findings)
     if claimed is not None:
         _claimed_time_notes(claimed, cert, bst, settings, findings, proven=bst < settings.validation_time)
@@ -414,6 +415,29 @@ def _anchor_ref(path: PathCheck, settings: ValidationSettings) -> TrustAnchorRef
     if anchor is None:
         return None
     return TrustAnchorRef(subject=describe_name(anchor.subject), source=settings.trust.anchor_source(anchor))
+
+
+def _chain_crypto_notes(
+    path: ValidationPath | None, settings: ValidationSettings, moment: datetime, findings: _Findings
+) -> None:
+    """Certificates of the path signed with algorithms the suite no longer accepts: a warning, as EU DSS does."""
+    if path is None:
+        return
+    for cert in path.iter_certs(include_root=False):
+        issuer_key = None
+        try:
+            issuer_key = path.find_issuing_authority(cert).public_key
+        except (LookupError, ValueError, AttributeError):
+            pass
+        verdict = settings.crypto_suite.signature_algorithm_allowed(cert["signature_algorithm"], moment, issuer_key)
+        if not verdict.allowed:
+            findings.warnings.append(
+                Finding(
+                    "CERTIFICATE_WEAK_ALGORITHM",
+                    f"The certificate of {describe_name(cert.subject)} is signed with an algorithm that is no longer "
+                    f"acceptable: {verdict.failure_reason}.",
+                )
+            )
 
 
 def _key_usage_notes(cert: x509.Certificate, findings: _Findings) -> None:

@@ -15,7 +15,7 @@ from pyhanko_certvalidator.policy_decl import AlgorithmUsageConstraint, Algorith
 
 from .keys import key_bits
 
-__all__ = ["CryptoSuite", "KeySizeRule", "DEFAULT_SUITE"]
+__all__ = ["CryptoSuite", "KeySizeRule", "DEFAULT_SUITE", "CHAIN_SUITE"]
 
 
 _KEY_NAMES = {"rsa": "RSA", "rsassa_pss": "RSA-PSS", "ec": "EC", "dsa": "DSA"}
@@ -112,3 +112,28 @@ DEFAULT_SUITE = CryptoSuite(
     ec=(KeySizeRule(160, _utc(2012, 8, 1)), KeySizeRule(224, _utc(2021, 10, 1)), KeySizeRule(256, None)),
     dsa=(KeySizeRule(1024, _utc(2015, 12, 1)), KeySizeRule(1900, _utc(2029, 1, 1)), KeySizeRule(3000, None)),
 )
+
+
+CHAIN_SUITE = CryptoSuite(
+    name="certificate chains (legacy algorithms reported, not fatal)",
+    digests={
+        "sha1": None,
+        "sha224": None,
+        "sha256": None,
+        "sha384": None,
+        "sha512": None,
+        "sha3_256": None,
+        "sha3_384": None,
+        "sha3_512": None,
+        "shake256": None,
+    },
+    rsa=(KeySizeRule(1024, None),),
+    rsa_pss=(KeySizeRule(1024, None),),
+    ec=(KeySizeRule(160, None),),
+    dsa=(KeySizeRule(1024, None),),
+)
+"""What certificate, CRL and OCSP signatures in a path must meet. Certificates signed with SHA-1 or by 1024-bit
+RSA CAs are still common in signatures of 2010-2016 that EU DSS and SiVa validate (their default policy turns
+algorithms that expired before the suite's update date into warnings); trustsvc does the same and reports them
+as warnings against DEFAULT_SUITE, while MD5 and smaller keys, forgeable in practice, stay refused. The signature
+itself and time-stamp signatures are always judged against DEFAULT_SUITE."""

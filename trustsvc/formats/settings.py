@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from asn1crypto import x509
+from asn1crypto import ocsp, x509
 from pyhanko_certvalidator.fetchers.api import FetcherBackend
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.registry import TrustManager
 
 from ..verdict import Qualification
-from .crypto_suite import DEFAULT_SUITE, CryptoSuite
+from .crypto_suite import CHAIN_SUITE, DEFAULT_SUITE, CryptoSuite
 
 __all__ = ["TrustProvider", "ValidationSettings"]
 
@@ -42,6 +42,10 @@ class TrustProvider(Protocol):
         """Whether a time-stamp at `at` by this TSA is qualified; None when the source cannot tell."""
         ...
 
+    def ocsp_responder_certificates(self, responder_id: ocsp.ResponderId, at: datetime) -> list[x509.Certificate]:
+        """Certificates of OCSP responders the trust source lists (in good standing at `at`) under this id."""
+        ...
+
 
 @dataclass(frozen=True)
 class ValidationSettings:
@@ -59,6 +63,7 @@ class ValidationSettings:
     historical: bool = False
     fetcher_backend: FetcherBackend | None = None
     crypto_suite: CryptoSuite = DEFAULT_SUITE
+    chain_crypto_suite: CryptoSuite = CHAIN_SUITE
     time_tolerance: timedelta = timedelta(seconds=1)
 
     @property

@@ -71,6 +71,10 @@ class AnchorSet:
     def timestamp_qualified(self, tsa_cert, at) -> None:
         return None
 
+    def ocsp_responder_certificates(self, responder_id, at) -> list:
+        """Ad-hoc roots vouch for no OCSP responder beyond what RFC 6960 delegation allows."""
+        return []
+
     @property
     def certificates(self) -> list[x509.Certificate]:
         return list(self._certs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from asn1crypto import x509
+from asn1crypto import ocsp, x509
 from pyhanko_certvalidator.authority import Authority, TrustAnchor
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.registry import TrustManager
@@ -52,6 +52,9 @@ class TrustedListTrust:
 
     def timestamp_qualified(self, tsa_cert: x509.Certificate, at: datetime) -> bool | None:
         return timestamp_qualified(self.registry, tsa_cert, at)
+
+    def ocsp_responder_certificates(self, responder_id: ocsp.ResponderId, at: datetime) -> list[x509.Certificate]:
+        return self.registry.ocsp_responders(responder_id, at)
 
 
 class CombinedTrust(TrustedListTrust):

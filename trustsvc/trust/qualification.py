@@ -136,7 +136,10 @@ class CertFacts:
         if cert.extended_key_usage_value is not None:
             eku = frozenset(p.dotted for p in cert.extended_key_usage_value)
         attributes = frozenset(atv["type"].dotted for rdn in cert.subject.chosen for atv in rdn)
-        names = set(cert.subject.native)
+        try:
+            names = set(cert.subject.native)
+        except ValueError:
+            names = set()
         natural = bool({"given_name", "surname", "pseudonym"} & names)
         return cls(
             qc_compliance,

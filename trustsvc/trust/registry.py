@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from asn1crypto import x509
+from asn1crypto import ocsp, x509
 from pyhanko_certvalidator.authority import (
     Authority,
     AuthorityWithCert,
@@ -25,13 +25,16 @@ from pyhanko_certvalidator.authority import (
 )
 from pyhanko_certvalidator.registry import TrustManager
 
-from .tsl_model import CA_PKC, CA_QC, NATIONAL_ROOT_CA_QC, TSA, TSA_QTST, TrustedList, TrustService
+from .tsl_model import CA_PKC, CA_QC, NATIONAL_ROOT_CA_QC, OCSP_QC, TSA, TSA_QTST, TrustedList, TrustService
 
 __all__ = ["ListedService", "TrustRegistry", "spki_key", "ski_of"]
 
 #: Service types whose certificates anchor certificate paths (signers' CAs, and TSAs, which are listed by their
 #: own certificate).
 ANCHOR_TYPES = frozenset({CA_QC, CA_PKC, NATIONAL_ROOT_CA_QC, TSA_QTST, TSA})
+
+#: Service types of OCSP responders a list vouches for (TS 119 612 § 5.5.1).
+OCSP_TYPES = frozenset({OCSP_QC, "Certstatus/OCSP"})
 
 
 def spki_key(public_key) -> bytes:
@@ -121,7 +124,8 @@ class TrustRegistry:
             key = spki_key(cert.public_key)
             if listed not in self._by_spki[key]:
                 self._by_spki[key].append(listed)
-            self._by_subject[cert.subject.hashable].append(listed)
+            for name_key in _name_keys(cert.subject):
+                self._by_subject[name_key].append(listed)
         for ski in listed.skis:
             self._by_ski[ski].append(listed)
 
@@ -136,6 +140,18 @@ class TrustRegistry:
             if listed not in found:
                 found.append(listed)
         return found
+
+    def ocsp_responders(self, responder_id: ocsp.ResponderId, at: datetime) -> list[x509.Certificate]:
+        """Certificates of listed OCSP services (Certstatus/OCSP[/QC]) in good standing at `at`, by responder id."""
+        if responder_id.name == "by_key":
+            candidates = [(s, c) for s in self._by_ski.get(responder_id.native, ()) for c in s.certificates]
+        else:
+            candidates = list(self.anchors_named(responder_id.chosen))
+        return [
+            cert
+            for listed, cert in candidates
+            if listed.service.current.type in OCSP_TYPES and listed.period_at(at) is not None
+        ]
 
     def anchor_count(self, moment: datetime) -> int:
         """How many certificates anchor paths at `moment` (a health figure: never report healthy with zero)."""
@@ -157,10 +173,30 @@ class TrustRegistry:
     # -- lookups used by the trust manager -------------------------------------------------------------------------
 
     def anchors_named(self, name: x509.Name) -> Iterator[tuple[ListedService, x509.Certificate]]:
-        for listed in self._by_subject.get(name.hashable, ()):
-            for cert in listed.certificates:
-                if cert.subject == name:
-                    yield listed, cert
+        seen: set[int] = set()
+        for name_key in _name_keys(name):
+            for listed in self._by_subject.get(name_key, ()):
+                for cert in listed.certificates:
+                    if id(cert) not in seen and _same_name(cert.subject, name):
+                        seen.add(id(cert))
+                        yield listed, cert
+
+
+def _name_keys(name: x509.Name) -> tuple:
+    """Index keys of a name: asn1crypto's normalised form and, in case the name does not parse (real listed
+    certificates carry a countryName as UTF8String, which asn1crypto refuses), its exact encoding."""
+    raw = ("der", name.dump())
+    try:
+        return (name.hashable, raw)
+    except ValueError:
+        return (raw,)
+
+
+def _same_name(a: x509.Name, b: x509.Name) -> bool:
+    try:
+        return a == b
+    except ValueError:
+        return a.dump() == b.dump()
 
 
 def _service_type(listed: ListedService) -> TrustedServiceType:
@@ -188,7 +224,7 @@ class _ListedTrustManager(TrustManager):
     def as_trust_anchor(self, authority: Authority) -> TrustAnchor | None:
         for listed in self._registry._by_spki.get(spki_key(authority.public_key), ()):
             for cert in listed.certificates:
-                if cert.subject == authority.name and cert.public_key.dump() == authority.public_key.dump():
+                if _same_name(cert.subject, authority.name) and cert.public_key.dump() == authority.public_key.dump():
                     anchor = self._anchor(listed, cert)
                     if anchor is not None:
                         return anchor
@@ -198,6 +234,10 @@ class _ListedTrustManager(TrustManager):
         seen: set = set()
         for listed, ca_cert in self._registry.anchors_named(cert.issuer):
             anchor = self._anchor(listed, ca_cert)
-            if anchor is not None and anchor.authority.is_potential_issuer_of(cert) and anchor not in seen:
-                seen.add(anchor)
-                yield anchor
+            try:
+                if anchor is None or anchor in seen or not anchor.authority.is_potential_issuer_of(cert):
+                    continue
+            except ValueError:  # a listed certificate asn1crypto cannot fully parse cannot anchor a path
+                continue
+            seen.add(anchor)
+            yield anchor

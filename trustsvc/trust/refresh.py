@@ -1,0 +1,257 @@
+"""Refreshing trust: fetch the LOTL and the national lists, authenticate each, record them, take a snapshot.
+
+The LOTL is authenticated from the Official Journal signers (through pivots); each national list must be signed
+by a signer the authenticated LOTL announces for its territory. Every list received is recorded with its outcome;
+a refused list never replaces the last good one, so the new snapshot holds, per territory, the freshest accepted
+version. Sources are a folder of lists (offline: the demo, ../shared test sets) or HTTPS locations.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .lotl import LotlResult, VerifiedList, authenticate_lotl, verify_national_lists
+from .store import RecordOutcome, TrustStore, VersionInfo
+from .tsl_model import ListVerification, TrustedList
+
+__all__ = ["Fetcher", "FolderFetcher", "HttpFetcher", "ListOutcome", "RefreshReport", "refresh", "fetcher_for"]
+
+logger = logging.getLogger(__name__)
+
+#: Largest list accepted from anywhere (the German list is about 15 MB).
+MAX_LIST_BYTES = 64 * 1024 * 1024
+_TERRITORY = re.compile(rb"<(?:\w+:)?SchemeTerritory>\s*([A-Z]{2})\s*</(?:\w+:)?SchemeTerritory>")
+
+#: Called with (what is being fetched, how many lists are done, how many there are in all; 0 while unknown).
+Progress = Callable[[str, int, int], None]
+
+
+class Fetcher:
+    """Gets the bytes behind a list location; None when they cannot be had."""
+
+    def __call__(self, location: str) -> bytes | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class FolderFetcher(Fetcher):
+    """Lists from a folder: a location is resolved to the file of the same name, or, for a national list
+    published under another name, to the file whose SchemeTerritory is the pointer's territory."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._by_territory: dict[str, Path] | None = None
+
+    def __call__(self, location: str) -> bytes | None:
+        path = Path(location)
+        if not urlsplit(location).scheme and (path.is_absolute() or (self.folder / path).exists()):
+            candidate = path if path.is_absolute() else self.folder / path
+            return _read(candidate)
+        name = Path(urlsplit(location).path).name
+        if name and (self.folder / name).is_file():
+            return _read(self.folder / name)
+        return None
+
+    def by_territory(self, territory: str) -> bytes | None:
+        if self._by_territory is None:
+            self._by_territory = {}
+            for file in sorted(self.folder.glob("*.xml")):
+                head = file.open("rb").read(8192)
+                match = _TERRITORY.search(head)
+                if match and b"listofthelists" not in head:
+                    self._by_territory.setdefault(match.group(1).decode(), file)
+        path = self._by_territory.get(territory)
+        return _read(path) if path else None
+
+
+class HttpFetcher(Fetcher):
+    """Lists over HTTP(S), with a timeout and a size bound; proxies from the environment are honoured."""
+
+    def __init__(self, timeout: float = 30.0):
+        self.timeout = timeout
+
+    def __call__(self, location: str) -> bytes | None:
+        if urlsplit(location).scheme not in ("http", "https"):
+            return None
+        request = urllib.request.Request(location, headers={"User-Agent": "trustsvc"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (http(s) only)
+                data = response.read(MAX_LIST_BYTES + 1)
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            logger.warning("cannot download %s: %s", location, e)
+            return None
+        return data if len(data) <= MAX_LIST_BYTES else None
+
+
+def fetcher_for(location: str, base_dir: Path | None = None) -> tuple[Fetcher, str]:
+    """The fetcher for a LOTL location, and the location as that fetcher understands it."""
+    if urlsplit(location).scheme in ("http", "https"):
+        return HttpFetcher(), location
+    path = Path(location)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if path.is_dir():
+        lotl = _find_lotl(path)
+        return FolderFetcher(path), str(lotl) if lotl else str(path / "eu-lotl.xml")
+    return FolderFetcher(path.parent), str(path)
+
+
+def _find_lotl(folder: Path) -> Path | None:
+    """The list of trusted lists of a folder: ``eu-lotl.xml`` if there is one (the folder may also hold pivot
+    LOTLs, even later ones), else the LOTL with the highest sequence number."""
+    if (folder / "eu-lotl.xml").is_file():
+        return folder / "eu-lotl.xml"
+    best: tuple[int, Path] | None = None
+    for file in folder.glob("*.xml"):
+        head = file.open("rb").read(4096)
+        if b"listofthelists" not in head:
+            continue
+        match = re.search(rb"<(?:\w+:)?TSLSequenceNumber>\s*(\d+)", head)
+        sequence = int(match.group(1)) if match else -1
+        if best is None or sequence > best[0]:
+            best = (sequence, file)
+    return best[1] if best else None
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        if path.stat().st_size > MAX_LIST_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class ListOutcome:
+    """What happened to one list in a refresh."""
+
+    territory: str
+    location: str | None
+    verification: ListVerification
+    trusted_list: TrustedList | None = None
+    record: RecordOutcome | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.verification.verified and (self.record is None or self.record.status.value != "refused")
+
+
+@dataclass
+class RefreshReport:
+    """The outcome of one refresh: the LOTL, every list, and the snapshot now in force (None if unchanged)."""
+
+    source: str
+    lotl: LotlResult
+    lotl_record: RecordOutcome | None = None
+    lists: list[ListOutcome] = field(default_factory=list)
+    snapshot_id: int | None = None
+
+    @property
+    def verified_lists(self) -> list[tuple[TrustedList, str]]:
+        """(list, label) of every list verified in this refresh, the LOTL first: enough to build a registry."""
+        out = []
+        if self.lotl.lotl is not None:
+            out.append((self.lotl.lotl, _label(self.lotl.lotl)))
+        out += [(o.trusted_list, _label(o.trusted_list)) for o in self.lists if o.trusted_list is not None]
+        return out
+
+
+def _label(tl: TrustedList) -> str:
+    return f"{'LOTL' if tl.is_lotl else 'TL ' + tl.territory} #{tl.sequence}"
+
+
+def refresh(
+    lotl_location: str,
+    lotl_signers: tuple[bytes, ...],
+    fetch: Fetcher,
+    *,
+    now: datetime,
+    store: TrustStore | None = None,
+    territories: set[str] | None = None,
+    progress: Progress | None = None,
+    oj_url: str | None = None,
+) -> RefreshReport:
+    """Authenticate the LOTL and every national list it points to; record them and snapshot what is in force.
+
+    Without a store (``validate --trusted-lists``), nothing is persisted: the report's verified lists are used
+    as they are.
+    """
+    say = progress or (lambda _what, _done, _total: None)
+    say("LOTL", 0, 0)
+    data = fetch(lotl_location)
+    if data is None:
+        failed = LotlResult(ListVerification(False, code="unavailable", reason=f"cannot read {lotl_location}"))
+        return RefreshReport(lotl_location, failed)
+    result = authenticate_lotl(data, lotl_signers, fetch, lotl_url=lotl_location, oj_url=oj_url, at=None)
+    report = RefreshReport(lotl_location, result)
+    if store is not None:
+        report.lotl_record = store.record(data, result.lotl, result.verification, lotl_location, now, territory="EU")
+    if not result.verified:
+        return report
+
+    wanted = sorted(t for t in result.locations_by_territory if territories is None or t in territories)
+    fetched: dict[str, bytes] = {}
+    for index, territory in enumerate(wanted):
+        location = result.locations_by_territory[territory]
+        say(territory, index, len(wanted))
+        body = fetch(location)
+        if body is None and isinstance(fetch, FolderFetcher):
+            body = fetch.by_territory(territory)
+        if body is None:
+            report.lists.append(
+                ListOutcome(
+                    territory, location, ListVerification(False, code="unavailable", reason=f"cannot read {location}")
+                )
+            )
+            continue
+        fetched[territory] = body
+    say("verifying signatures", len(wanted), len(wanted))
+    verified: dict[str, VerifiedList] = verify_national_lists(result, fetched)
+    lotl_version = report.lotl_record.version_id if report.lotl_record else None
+    for territory in wanted:
+        if territory not in fetched:
+            continue
+        outcome = verified[territory]
+        record = None
+        if store is not None:
+            record = store.record(
+                fetched[territory],
+                outcome.trusted_list,
+                outcome.verification,
+                result.locations_by_territory[territory],
+                now,
+                lotl_version,
+                territory=territory,
+            )
+        report.lists.append(
+            ListOutcome(
+                territory, result.locations_by_territory[territory], outcome.verification, outcome.trusted_list, record
+            )
+        )
+    if store is not None:
+        report.snapshot_id = _snapshot(store, now, set(result.locations_by_territory))
+    return report
+
+
+def _snapshot(store: TrustStore, now: datetime, territories: set[str]) -> int | None:
+    """A snapshot of the current LOTL and, for each territory it announces, the last good list."""
+    versions: list[VersionInfo] = [
+        current.version
+        for current in store.current_versions(now)
+        if current.version.is_lotl or current.version.territory in territories
+    ]
+    if not any(v.is_lotl for v in versions):
+        return None
+    ids = sorted(v.id for v in versions)
+    latest = store.latest_snapshot()
+    if latest is not None and sorted(latest.version_ids) == ids:
+        return latest.id
+    return store.create_snapshot(ids, created_at=now)
