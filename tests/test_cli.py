@@ -80,7 +80,8 @@ def test_text_output_has_one_line_per_signature(pki_proxy):
     assert lines[2] == (
         "  sig-2: PASSED — Giulia Rossi (IT), signed by 2026-11-02 10:30:00Z (time-stamped), PAdES-BASELINE-T"
     )
-    assert len(lines) == 3
+    assert lines[3] == "  trust: ad-hoc (0 lists, 5 anchors)"
+    assert len(lines) == 4
 
 
 def test_no_signature_is_reported_as_a_document_error():

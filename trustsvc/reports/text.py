@@ -24,6 +24,14 @@ def render_text(report: Report) -> str:
         lines.append("  " + _signature_line(sig))
     for policy in report.policies:
         lines.append(f"  policy {policy.id}: {policy.decision.value}")
+    if report.trust is not None:
+        trust = report.trust
+        where = f"snapshot {trust.snapshot_id}, " if trust.snapshot_id is not None else ""
+        lines.append(f"  trust: {trust.source} ({where}{len(trust.lists)} lists, {trust.anchors} anchors)")
+        if trust.stale:
+            lines.append(f"  stale lists (past their next update): {', '.join(trust.stale)}")
+        if trust.warning:
+            lines.append(f"  WARNING: {trust.warning}")
     return "\n".join(lines) + "\n"
 
 
@@ -48,6 +56,8 @@ def _signature_line(sig: SignatureVerdict) -> str:
         verdict += f"/{sig.subindication.value}"
     why = sig.errors[0].message if sig.errors else (sig.warnings[0].message if sig.warnings else "")
     level = sig.level or sig.format
+    if sig.qualification is not None:
+        level += f", {sig.qualification.signature}"
     line = f"{sig.id}: {verdict} — {who}, {when}, {level}"
     return f"{line} — {why}" if why else line
 
