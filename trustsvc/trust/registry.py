@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from asn1crypto import ocsp, x509
 from pyhanko_certvalidator.authority import (
@@ -25,6 +25,7 @@ from pyhanko_certvalidator.authority import (
 )
 from pyhanko_certvalidator.registry import TrustManager
 
+from .cert_keys import certificate_parts, name_key, name_key_der
 from .tsl_model import CA_PKC, CA_QC, NATIONAL_ROOT_CA_QC, OCSP_QC, TSA, TSA_QTST, TrustedList, TrustService
 
 __all__ = ["ListedService", "TrustRegistry", "spki_key", "ski_of"]
@@ -51,16 +52,35 @@ def ski_of(cert: x509.Certificate) -> bytes:
     return hashlib.sha1(cert.public_key["public_key"].contents[1:]).digest()
 
 
-@dataclass(frozen=True)
 class ListedService:
-    """A service as listed: where (territory, list label), by whom, and the certificates that identify it."""
+    """A service as listed: where (territory, list label), by whom, and the certificates that identify it.
 
-    territory: str
-    list_label: str
-    provider: str
-    service: TrustService
-    certificates: tuple[x509.Certificate, ...]
-    skis: frozenset[bytes]
+    Certificates are kept as DER and decoded on first use: a registry of the EU lists holds about 4,000 of them,
+    and a validation touches a handful.
+    """
+
+    def __init__(
+        self,
+        territory: str,
+        list_label: str,
+        provider: str,
+        service: TrustService,
+        ders: tuple[bytes, ...],
+        skis: frozenset[bytes],
+    ):
+        self.territory = territory
+        self.list_label = list_label
+        self.provider = provider
+        self.service = service
+        self.ders = ders
+        self.skis = skis
+        self._certificates: tuple[x509.Certificate, ...] | None = None
+
+    @property
+    def certificates(self) -> tuple[x509.Certificate, ...]:
+        if self._certificates is None:
+            self._certificates = tuple(x509.Certificate.load(der) for der in self.ders)
+        return self._certificates
 
     def period_at(self, moment: datetime) -> tuple[datetime, datetime | None] | None:
         """The stretch of good standing (positive status) that contains `moment`, or None.
@@ -106,28 +126,29 @@ class TrustRegistry:
                 self._add(tl, label, provider.name, service)
 
     def _add(self, tl: TrustedList, label: str, provider: str, service: TrustService) -> None:
-        certs: dict[bytes, x509.Certificate] = {}
+        ders: dict[bytes, None] = {}
         skis: set[bytes] = set()
+        spkis: set[bytes] = set()
+        subjects: set[str] = set()
         for state in service.states:
             for der in state.identity.certificates:
                 try:
-                    cert = x509.Certificate.load(der)
-                    key = spki_key(cert.public_key)
-                except ValueError:
-                    continue
-                certs.setdefault(der, cert)
-                skis.add(ski_of(cert))
+                    spki, key_bits, _declared, subject = certificate_parts(der)
+                except (ValueError, TypeError, IndexError):
+                    continue  # not a certificate: it cannot anchor anything
+                ders[der] = None
+                spkis.add(hashlib.sha256(spki).digest())
+                skis.add(hashlib.sha1(key_bits).digest())
+                subjects.add(name_key_der(subject))
             skis.update(state.identity.skis)
-        listed = ListedService(tl.territory, label, provider, service, tuple(certs.values()), frozenset(skis))
+        listed = ListedService(tl.territory, label, provider, service, tuple(ders), frozenset(skis))
         self._services.append(listed)
-        for cert in listed.certificates:
-            key = spki_key(cert.public_key)
-            if listed not in self._by_spki[key]:
-                self._by_spki[key].append(listed)
-            for name_key in _name_keys(cert.subject):
-                self._by_subject[name_key].append(listed)
+        for key in spkis:
+            self._by_spki[key].append(listed)
         for ski in listed.skis:
             self._by_ski[ski].append(listed)
+        for subject in subjects - {""}:
+            self._by_subject[subject].append(listed)
 
     @property
     def services(self) -> list[ListedService]:
@@ -156,7 +177,7 @@ class TrustRegistry:
     def anchor_count(self, moment: datetime) -> int:
         """How many certificates anchor paths at `moment` (a health figure: never report healthy with zero)."""
         return sum(
-            len(s.certificates)
+            len(s.ders)
             for s in self._services
             if s.service.current.type in ANCHOR_TYPES and s.period_at(moment) is not None
         )
@@ -173,30 +194,20 @@ class TrustRegistry:
     # -- lookups used by the trust manager -------------------------------------------------------------------------
 
     def anchors_named(self, name: x509.Name) -> Iterator[tuple[ListedService, x509.Certificate]]:
-        seen: set[int] = set()
-        for name_key in _name_keys(name):
-            for listed in self._by_subject.get(name_key, ()):
-                for cert in listed.certificates:
-                    if id(cert) not in seen and _same_name(cert.subject, name):
-                        seen.add(id(cert))
-                        yield listed, cert
+        """(service, certificate) of every listed certificate whose subject is `name`."""
+        key = name_key(name)
+        for listed in self._by_subject.get(key, ()) if key else ():
+            for cert in listed.certificates:
+                if _subject_of(cert.dump()) == key:
+                    yield listed, cert
 
 
-def _name_keys(name: x509.Name) -> tuple:
-    """Index keys of a name: asn1crypto's normalised form and, in case the name does not parse (real listed
-    certificates carry a countryName as UTF8String, which asn1crypto refuses), its exact encoding."""
-    raw = ("der", name.dump())
+@lru_cache(maxsize=8192)
+def _subject_of(der: bytes) -> str:
     try:
-        return (name.hashable, raw)
-    except ValueError:
-        return (raw,)
-
-
-def _same_name(a: x509.Name, b: x509.Name) -> bool:
-    try:
-        return a == b
-    except ValueError:
-        return a.dump() == b.dump()
+        return name_key(x509.Certificate.load(der).subject)
+    except (ValueError, TypeError, IndexError):
+        return ""
 
 
 def _service_type(listed: ListedService) -> TrustedServiceType:
@@ -224,7 +235,8 @@ class _ListedTrustManager(TrustManager):
     def as_trust_anchor(self, authority: Authority) -> TrustAnchor | None:
         for listed in self._registry._by_spki.get(spki_key(authority.public_key), ()):
             for cert in listed.certificates:
-                if _same_name(cert.subject, authority.name) and cert.public_key.dump() == authority.public_key.dump():
+                same_name = _subject_of(cert.dump()) == name_key(authority.name)
+                if same_name and cert.public_key.dump() == authority.public_key.dump():
                     anchor = self._anchor(listed, cert)
                     if anchor is not None:
                         return anchor
