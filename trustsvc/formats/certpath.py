@@ -24,7 +24,6 @@ from pyhanko_certvalidator.errors import (
     PathBuildingError,
     PathValidationError,
     RevokedError,
-    StaleRevinfoError,
     ValidationError,
 )
 from pyhanko_certvalidator.ltv.poe import POEManager
@@ -127,31 +126,38 @@ async def validate_certificate_path(
         sub = SubIndication.REVOKED_NO_POE if e.is_ee_cert else SubIndication.REVOKED_CA_NO_POE
         if e.is_side_validation:
             sub = SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
-        return PathCheck(moment, sub, e.failure_msg, revocation_time=e.revocation_dt, ca_revoked=not e.is_ee_cert)
+        return PathCheck(
+            moment, sub, e.failure_msg, _path(e), revocation_time=e.revocation_dt, ca_revoked=not e.is_ee_cert
+        )
     except ExpiredError as e:
-        return PathCheck(moment, SubIndication.OUT_OF_BOUNDS_NO_POE, e.failure_msg)
+        return PathCheck(moment, SubIndication.OUT_OF_BOUNDS_NO_POE, e.failure_msg, _path(e))
     except NotYetValidError as e:
-        return PathCheck(moment, SubIndication.NOT_YET_VALID, e.failure_msg)
+        return PathCheck(moment, SubIndication.NOT_YET_VALID, e.failure_msg, _path(e))
     except DisallowedAlgorithmError as e:
         if e.banned_since is None:
-            return PathCheck(moment, SubIndication.CRYPTO_CONSTRAINTS_FAILURE, e.failure_msg)
+            return PathCheck(moment, SubIndication.CRYPTO_CONSTRAINTS_FAILURE, e.failure_msg, _path(e))
         return PathCheck(
             moment,
             SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
             e.failure_msg,
+            _path(e),
             algorithm_banned_since=e.banned_since,
         )
-    except StaleRevinfoError as e:
-        return PathCheck(moment, SubIndication.TRY_LATER, e.failure_msg)
-    except InsufficientRevinfoError as e:
-        return PathCheck(moment, SubIndication.TRY_LATER, e.failure_msg)
+    except InsufficientRevinfoError as e:  # includes StaleRevinfoError
+        return PathCheck(moment, SubIndication.TRY_LATER, e.failure_msg, _path(e))
     except InvalidCertificateError as e:
         return PathCheck(moment, SubIndication.CHAIN_CONSTRAINTS_FAILURE, e.failure_msg)
     except PathValidationError as e:
-        return PathCheck(moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, e.failure_msg)
+        return PathCheck(moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, e.failure_msg, _path(e))
     except ValidationError as e:
         return PathCheck(moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, e.failure_msg)
     return PathCheck(moment, None, path=path)
+
+
+def _path(error: PathValidationError) -> ValidationPath | None:
+    """The path that was being validated when `error` struck: it names the anchor and the CAs, which the report
+    and qualification still need. A side validation (an OCSP responder's path) is not the signer's path."""
+    return None if error.is_side_validation else error.original_path
 
 
 def _msg(error: Exception, fallback: str) -> str:

@@ -54,6 +54,7 @@ def certificate_keys(der: bytes) -> tuple[str, ...]:
 _SUBJECT_KEY_IDENTIFIER = "2.5.29.14"
 
 
+@lru_cache(maxsize=16384)
 def certificate_parts(der: bytes) -> tuple[bytes, bytes, bytes | None, bytes]:
     """(SubjectPublicKeyInfo DER, public key bits, declared SKI, subject Name DER) of a DER certificate.
 

@@ -27,8 +27,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -46,6 +46,7 @@ __all__ = [
     "VerifiedList",
     "authenticate_lotl",
     "verify_national_lists",
+    "verify_national_lists_as_completed",
     "parse_and_verify",
     "parse_and_verify_many",
     "pivot_urls",
@@ -164,10 +165,28 @@ def verify_national_lists(
     A territory the LOTL does not announce (or a LOTL that did not verify) gets ``signer-not-announced``; a list
     whose SchemeTerritory is not the territory it was given for gets ``territory-mismatch``.
     """
-    territories = list(lists)
-    items = [(lists[t], lotl.signers_by_territory.get(t, ())) for t in territories]
-    outcomes = parse_and_verify_many(items, workers=workers, at=at)
-    return {t: _same_territory(t, outcome) for t, outcome in zip(territories, outcomes, strict=True)}
+    return dict(verify_national_lists_as_completed(lotl, lists, workers=workers, at=at))
+
+
+def verify_national_lists_as_completed(
+    lotl: LotlResult, lists: Mapping[str, bytes], *, workers: int = 2, at: datetime | None = None
+) -> Iterator[tuple[str, VerifiedList]]:
+    """:func:`verify_national_lists`, yielding each (territory, outcome) as soon as it is known, largest list
+    first: the caller can store one list while the next ones are still being verified."""
+    territories = sorted(lists, key=lambda t: len(lists[t]), reverse=True)
+
+    def one(territory: str) -> VerifiedList:
+        signers = lotl.signers_by_territory.get(territory, ())
+        return _same_territory(territory, parse_and_verify(lists[territory], signers, at=at))
+
+    if workers <= 1 or len(territories) <= 1:
+        for territory in territories:
+            yield territory, one(territory)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tl-verify") as pool:
+        futures = {pool.submit(one, territory): territory for territory in territories}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 def _same_territory(territory: str, outcome: VerifiedList) -> VerifiedList:

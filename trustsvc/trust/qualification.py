@@ -23,6 +23,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from asn1crypto import x509
 
@@ -154,6 +155,12 @@ class CertFacts:
         )
 
 
+@lru_cache(maxsize=1024)
+def _facts(der: bytes) -> CertFacts:
+    """CertFacts of a certificate, decoded once however many services and moments are asked about."""
+    return CertFacts.of(x509.Certificate.load(der))
+
+
 def criteria_match(criteria: Criteria, facts: CertFacts) -> bool:
     """Does a certificate meet a CriteriaList (TS 119 612 § 5.5.9.2.1)? Unknown criteria never match."""
     if criteria.unknown:
@@ -264,7 +271,7 @@ def qualification_at(
     registry: TrustRegistry, cert: x509.Certificate, issuers: Iterable[x509.Certificate], moment: datetime
 ) -> QualificationAtTime:
     """The certificate's qualification at `moment`, from the CA/QC services that issued it (or any of its CAs)."""
-    facts = CertFacts.of(cert)
+    facts = _facts(cert.dump())
     outcomes = []
     for issuer in issuers:
         for listed in registry.services_for_key(issuer):

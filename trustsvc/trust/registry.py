@@ -188,8 +188,11 @@ class TrustRegistry:
         return _ListedTrustManager(self, moment)
 
     def anchor_source(self, anchor: x509.Certificate) -> str:
+        """The list that made `anchor` an anchor: a service of an anchoring type (CA, TSA) if there is one (the
+        same key may also be listed for, say, a preservation service in another list)."""
         services = self.services_for_key(anchor)
-        return services[0].list_label if services else "unknown"
+        chosen = [s for s in services if s.service.current.type in ANCHOR_TYPES] or services
+        return chosen[0].list_label if chosen else "unknown"
 
     # -- lookups used by the trust manager -------------------------------------------------------------------------
 
@@ -243,13 +246,13 @@ class _ListedTrustManager(TrustManager):
         return None
 
     def find_potential_issuers(self, cert: x509.Certificate) -> Iterator[TrustAnchor]:
-        seen: set = set()
-        for listed, ca_cert in self._registry.anchors_named(cert.issuer):
-            anchor = self._anchor(listed, ca_cert)
-            try:
-                if anchor is None or anchor in seen or not anchor.authority.is_potential_issuer_of(cert):
-                    continue
-            except ValueError:  # a listed certificate asn1crypto cannot fully parse cannot anchor a path
+        seen: set[bytes] = set()
+        aki = cert.authority_key_identifier
+        for listed, ca_cert in self._registry.anchors_named(cert.issuer):  # names already match
+            der = ca_cert.dump()
+            if der in seen or (aki and ca_cert.key_identifier and aki != ca_cert.key_identifier):
                 continue
-            seen.add(anchor)
-            yield anchor
+            anchor = self._anchor(listed, ca_cert)
+            if anchor is not None:
+                seen.add(der)
+                yield anchor

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from importlib import resources
+
+from asn1crypto import pem
 
 from .refresh import RefreshReport, fetcher_for, refresh
 from .registry import TrustRegistry
@@ -47,12 +50,14 @@ def ensure_snapshot(store: TrustStore, source: TrustSource, now: datetime) -> Sn
 
 
 def official_journal_signers() -> tuple[bytes, ...]:
-    """Every LOTL signer certificate the Official Journal has published, as bundled with pyHanko (2019 sets and
-    the latest); pivot LOTLs lead from these to any later signer."""
-    from pyhanko.sign.validation.qualified.eutl_parse import (
-        latest_known_lotl_tlso_certs,
-        ojeu_bootstrap_lotl_tlso_certs,
-    )
-
-    certs = [*ojeu_bootstrap_lotl_tlso_certs(0), *ojeu_bootstrap_lotl_tlso_certs(1), *latest_known_lotl_tlso_certs()]
-    return tuple(dict.fromkeys(c.dump() for c in certs))
+    """Every LOTL signer certificate the Official Journal has published, as bundled with pyHanko (the 2019 sets and
+    the latest); pivot LOTLs lead from these to any later signer. Read from pyHanko's package data directly:
+    importing its trusted-list module would load xsdata and cost half a second per process."""
+    folder = resources.files("pyhanko.sign.validation.qualified").joinpath("lotl-certs")
+    certs: dict[bytes, None] = {}
+    for name in ("bootstrap-0.cert.pem", "bootstrap-1.cert.pem", "latest.cert.pem"):
+        data = folder.joinpath(name).read_bytes()
+        for kind, _headers, der in pem.unarmor(data, multiple=True):
+            if kind == "CERTIFICATE":
+                certs[der] = None
+    return tuple(certs)

@@ -293,9 +293,11 @@ class TrustStore:
                 lost = exc
                 continue
             if decision.status is VersionStatus.ACCEPTED:
-                log.info("accepted %s from %s", _describe(parsed), source)
+                log.info("accepted %s from %s", _describe(parsed, territory), source)
                 return RecordOutcome(RecordStatus.ACCEPTED, version_id)
-            log.warning("refused %s from %s: %s (%s)", _describe(parsed), source, decision.code, decision.reason)
+            log.warning(
+                "refused %s from %s: %s (%s)", _describe(parsed, territory), source, decision.code, decision.reason
+            )
             return RecordOutcome(RecordStatus.REFUSED, version_id, decision.code, decision.reason)
         raise RuntimeError(f"could not record list {digest} after {_RECORD_ATTEMPTS} attempts") from lost
 
@@ -766,9 +768,9 @@ def _require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got {moment.isoformat()}")
 
 
-def _describe(parsed: TrustedList | None) -> str:
+def _describe(parsed: TrustedList | None, territory: str | None = None) -> str:
     if parsed is None:
-        return "an unreadable list"
+        return f"the list of {territory}" if territory else "a list"
     return f"{'LOTL' if parsed.is_lotl else 'TL'} {parsed.territory} #{parsed.sequence}"
 
 
