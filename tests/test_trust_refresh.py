@@ -8,23 +8,28 @@ signer, a stale list, an XML bomb, a missing file, a tampered LOTL.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from certomancer.registry import CertLabel
+from certomancer.registry import ArchLabel, CertLabel
 from cryptography.hazmat.primitives import serialization
 
 import testpki
 from conftest import ROOT, SAMPLES
-from demo_lists import pilot_lists, utc
+from demo_lists import demo_lotl, pilot_lists, utc
 from trustsvc.db import make_engine, migrate
-from trustsvc.trust.refresh import FolderFetcher, fetcher_for, refresh
+from trustsvc.trust.refresh import FolderFetcher, HttpFetcher, fetcher_for, refresh
 from trustsvc.trust.snapshots import load_registry
 from trustsvc.trust.sources import load_sources
 from trustsvc.trust.store import TrustStore
@@ -248,3 +253,86 @@ def test_trusted_lists_pinned_to_the_official_journal_refuse_the_demo(cli_env):
     assert result.stderr.startswith(
         f"trustsvc: the list of trusted lists at {DEMO} cannot be trusted (signer-not-announced: "
     )
+
+
+# -- over HTTP ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def served_lists(tmp_path, monkeypatch) -> Iterator[str]:
+    """The demo lists on an HTTP server on 127.0.0.1, under a LOTL (signed by the demo LOTL signer) that points at
+    them there, except SE, whose server is down, and IT, which the server does not have."""
+    root = tmp_path / "www"
+    shutil.copytree(DEMO, root)
+    (root / "TL-IT.xml").unlink()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    lotl = demo_lotl(pilot_lists())
+    pointers = tuple(
+        dataclasses.replace(p, location=f"{down if p.territory == 'SE' else base}/{p.location.rsplit('/', 1)[1]}")
+        for p in lotl.pointers
+    )
+    eu = testpki.config().get_pki_arch(ArchLabel("eu"))
+    key = serialization.load_der_private_key(eu.key_set.get_private_key("lotlso").dump(), password=None)
+    signed = signed_list_bytes(
+        dataclasses.replace(lotl, pointers=pointers), key, eu.get_cert(CertLabel("lotlso")).dump(), lotl.issued
+    )
+    (root / "eu-lotl.xml").write_bytes(signed)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{base}/eu-lotl.xml"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+def test_lists_over_http_each_failure_with_its_cause(served_lists, store):
+    fetch, location = fetcher_for(served_lists)
+    assert isinstance(fetch, HttpFetcher)
+    report = refresh(location, demo_signers(), fetch, now=NOW, store=store)
+    assert report.lotl.verified
+    assert outcomes(report) == {
+        "CZ": (True, None), "ES": (True, None), "FR": (True, None),
+        "IT": (False, "unavailable"), "SE": (False, "unavailable"),
+    }  # fmt: skip
+    reasons = {o.territory: o.verification.reason for o in report.lists if not o.accepted}
+    base = served_lists.rsplit("/", 1)[0]
+    assert reasons["IT"] == f"cannot read {base}/TL-IT.xml: HTTP 404"
+    assert reasons["SE"].endswith("/TL-SE.xml: [Errno 111] Connection refused")
+    assert {v.territory for v in store.snapshot_versions(report.snapshot_id)} == {"EU", "CZ", "ES", "FR"}
+
+
+def test_an_unreachable_lotl_is_refused_with_its_cause(store):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/eu-lotl.xml"
+    fetch, location = fetcher_for(url)
+    report = refresh(location, demo_signers(), fetch, now=NOW, store=store)
+    assert not report.lotl.verified
+    assert report.lotl.verification.code == "unavailable"
+    assert report.lotl.verification.reason == f"cannot read {url}: [Errno 111] Connection refused"
+    assert store.latest_snapshot() is None
+
+
+def test_validate_with_trusted_lists_from_a_url(cli_env, served_lists):
+    cli_env.update(NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    result = cli(
+        cli_env, "validate", str(SAMPLES / "pades" / "b-lt.pdf"), "--offline", "--at", "2026-11-28T12:00:00Z",
+        "--trusted-lists", served_lists, "--lotl-signer", str(DEMO / "lotl-signer.pem"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["trust"]["source"] == served_lists
+    assert report["trust"]["lists"] == ["LOTL EU #1", "TL CZ #1", "TL ES #1", "TL FR #1"]
+    assert report["signatures"][0]["qualification"]["signature"] == "QESig"

@@ -13,7 +13,8 @@ import logging
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ __all__ = ["Fetcher", "FolderFetcher", "HttpFetcher", "ListOutcome", "RefreshRep
 
 logger = logging.getLogger(__name__)
 
+#: National lists downloaded at once.
+_PARALLEL_DOWNLOADS = 8
 #: Largest list accepted from anywhere (the German list is about 15 MB).
 MAX_LIST_BYTES = 64 * 1024 * 1024
 _TERRITORY = re.compile(rb"<(?:\w+:)?SchemeTerritory>\s*([A-Z]{2})\s*</(?:\w+:)?SchemeTerritory>")
@@ -36,10 +39,20 @@ Progress = Callable[[str, int, int], None]
 
 
 class Fetcher:
-    """Gets the bytes behind a list location; None when they cannot be had."""
+    """Gets the bytes behind a list location; None when they cannot be had, and then :meth:`failure` says why."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, str] = {}
 
     def __call__(self, location: str) -> bytes | None:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def failure(self, location: str) -> str:
+        """Why the last fetch of ``location`` gave nothing."""
+        return self._failures.get(location, f"cannot read {location}")
+
+    def _failed(self, location: str, reason: str) -> None:
+        self._failures[location] = reason
 
 
 class FolderFetcher(Fetcher):
@@ -47,6 +60,7 @@ class FolderFetcher(Fetcher):
     published under another name, to the file whose SchemeTerritory is the pointer's territory."""
 
     def __init__(self, folder: Path):
+        super().__init__()
         self.folder = folder
         self._by_territory: dict[str, Path] | None = None
 
@@ -54,11 +68,22 @@ class FolderFetcher(Fetcher):
         path = Path(location)
         if not urlsplit(location).scheme and (path.is_absolute() or (self.folder / path).exists()):
             candidate = path if path.is_absolute() else self.folder / path
-            return _read(candidate)
+            return self._read(candidate, location)
         name = Path(urlsplit(location).path).name
         if name and (self.folder / name).is_file():
-            return _read(self.folder / name)
+            return self._read(self.folder / name, location)
+        self._failed(location, f"cannot read {location}: no such file in {self.folder}")
         return None
+
+    def _read(self, path: Path, location: str) -> bytes | None:
+        try:
+            if path.stat().st_size > MAX_LIST_BYTES:
+                self._failed(location, f"cannot read {path}: larger than {MAX_LIST_BYTES // 2**20} MiB")
+                return None
+            return path.read_bytes()
+        except OSError as e:
+            self._failed(location, f"cannot read {path}: {e.strerror or e}")
+            return None
 
     def by_territory(self, territory: str) -> bytes | None:
         if self._by_territory is None:
@@ -69,26 +94,35 @@ class FolderFetcher(Fetcher):
                 if match and b"listofthelists" not in head:
                     self._by_territory.setdefault(match.group(1).decode(), file)
         path = self._by_territory.get(territory)
-        return _read(path) if path else None
+        return self._read(path, territory) if path else None
 
 
 class HttpFetcher(Fetcher):
     """Lists over HTTP(S), with a timeout and a size bound; proxies from the environment are honoured."""
 
     def __init__(self, timeout: float = 30.0):
+        super().__init__()
         self.timeout = timeout
 
     def __call__(self, location: str) -> bytes | None:
         if urlsplit(location).scheme not in ("http", "https"):
+            self._failed(location, f"cannot read {location}: not an http(s) location")
             return None
         request = urllib.request.Request(location, headers={"User-Agent": "trustsvc"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (http(s) only)
                 data = response.read(MAX_LIST_BYTES + 1)
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            logger.warning("cannot download %s: %s", location, e)
+        except urllib.error.HTTPError as e:
+            self._failed(location, f"cannot read {location}: HTTP {e.code}")
             return None
-        return data if len(data) <= MAX_LIST_BYTES else None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            cause = e.reason if isinstance(e, urllib.error.URLError) else e
+            self._failed(location, f"cannot read {location}: {cause}")
+            return None
+        if len(data) > MAX_LIST_BYTES:
+            self._failed(location, f"cannot read {location}: larger than {MAX_LIST_BYTES // 2**20} MiB")
+            return None
+        return data
 
 
 def fetcher_for(location: str, base_dir: Path | None = None) -> tuple[Fetcher, str]:
@@ -121,15 +155,6 @@ def _find_lotl(folder: Path) -> Path | None:
     return best[1] if best else None
 
 
-def _read(path: Path) -> bytes | None:
-    try:
-        if path.stat().st_size > MAX_LIST_BYTES:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
 @dataclass(frozen=True)
 class ListOutcome:
     """What happened to one list in a refresh."""
@@ -160,13 +185,9 @@ class RefreshReport:
         """(list, label) of every list verified in this refresh, the LOTL first: enough to build a registry."""
         out = []
         if self.lotl.lotl is not None:
-            out.append((self.lotl.lotl, _label(self.lotl.lotl)))
-        out += [(o.trusted_list, _label(o.trusted_list)) for o in self.lists if o.trusted_list is not None]
+            out.append((self.lotl.lotl, self.lotl.lotl.label))
+        out += [(o.trusted_list, o.trusted_list.label) for o in self.lists if o.trusted_list is not None]
         return out
-
-
-def _label(tl: TrustedList) -> str:
-    return f"{'LOTL' if tl.is_lotl else 'TL ' + tl.territory} #{tl.sequence}"
 
 
 def refresh(
@@ -189,7 +210,7 @@ def refresh(
     say("LOTL", 0, 0)
     data = fetch(lotl_location)
     if data is None:
-        failed = LotlResult(ListVerification(False, code="unavailable", reason=f"cannot read {lotl_location}"))
+        failed = LotlResult(ListVerification(False, code="unavailable", reason=fetch.failure(lotl_location)))
         return RefreshReport(lotl_location, failed)
     result = authenticate_lotl(data, lotl_signers, fetch, lotl_url=lotl_location, oj_url=oj_url, at=None)
     report = RefreshReport(lotl_location, result)
@@ -200,18 +221,11 @@ def refresh(
 
     wanted = sorted(t for t in result.locations_by_territory if territories is None or t in territories)
     fetched: dict[str, bytes] = {}
-    for index, territory in enumerate(wanted):
-        location = result.locations_by_territory[territory]
+    for index, (territory, location, body) in enumerate(_fetch_all(fetch, result.locations_by_territory, wanted)):
         say(territory, index, len(wanted))
-        body = fetch(location)
-        if body is None and isinstance(fetch, FolderFetcher):
-            body = fetch.by_territory(territory)
         if body is None:
-            report.lists.append(
-                ListOutcome(
-                    territory, location, ListVerification(False, code="unavailable", reason=f"cannot read {location}")
-                )
-            )
+            failure = ListVerification(False, code="unavailable", reason=fetch.failure(location))
+            report.lists.append(ListOutcome(territory, location, failure))
             continue
         fetched[territory] = body
     lotl_version = report.lotl_record.version_id if report.lotl_record else None
@@ -240,6 +254,26 @@ def refresh(
     if store is not None:
         report.snapshot_id = _snapshot(store, now, set(result.locations_by_territory))
     return report
+
+
+def _fetch_all(
+    fetch: Fetcher, locations: dict[str, str], territories: list[str]
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """Every wanted national list, downloaded a few at a time (the EU's thirty lists sit on thirty servers; one
+    slow server should not make the others wait), in territory order."""
+
+    def one(territory: str) -> tuple[str, str, bytes | None]:
+        location = locations[territory]
+        body = fetch(location)
+        if body is None and isinstance(fetch, FolderFetcher):
+            body = fetch.by_territory(territory)
+        return territory, location, body
+
+    if not isinstance(fetch, HttpFetcher):
+        yield from map(one, territories)
+        return
+    with ThreadPoolExecutor(max_workers=_PARALLEL_DOWNLOADS, thread_name_prefix="tl-fetch") as pool:
+        yield from pool.map(one, territories)
 
 
 def _release_memory() -> None:

@@ -47,7 +47,7 @@ from ..db.tables import (
     SnapshotRow,
 )
 from .cert_keys import certificate_keys, subject_key
-from .tsl_model import ListVerification, ServiceState, ServiceStatus, TrustedList, TrustService
+from .tsl_model import ListVerification, ServiceState, ServiceStatus, TrustedList, TrustService, list_label
 
 __all__ = [
     "TrustStore",
@@ -148,8 +148,7 @@ class VersionInfo:
     @property
     def label(self) -> str:
         """How reports name the list, e.g. ``TL FR #174`` or ``LOTL EU #332``."""
-        kind = "LOTL" if self.is_lotl else "TL"
-        return f"{kind} {self.territory or '?'} #{self.sequence if self.sequence is not None else '?'}"
+        return list_label(self.is_lotl, self.territory, self.sequence)
 
     def is_stale(self, now: datetime) -> bool:
         """Past its NextUpdate at `now` (a closed list, with no NextUpdate, is not stale)."""

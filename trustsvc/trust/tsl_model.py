@@ -235,6 +235,11 @@ class TrustedList:
     def is_lotl(self) -> bool:
         return self.tsl_type.endswith("listofthelists")
 
+    @property
+    def label(self) -> str:
+        """How reports name the list, e.g. ``TL FR #174`` or ``LOTL EU #332``."""
+        return list_label(self.is_lotl, self.territory, self.sequence)
+
     def services(self):
         """Every (provider, service) pair of the list."""
         for provider in self.providers:
@@ -257,3 +262,9 @@ class ListVerification:
     code: str | None = None
     reason: str | None = None
     signing_time: datetime | None = None
+
+
+def list_label(is_lotl: bool, territory: str | None, sequence: int | None) -> str:
+    """The name reports give a list version, whether it comes from the store or straight from a refresh."""
+    kind = "LOTL" if is_lotl else "TL"
+    return f"{kind} {territory or '?'} #{sequence if sequence is not None else '?'}"
