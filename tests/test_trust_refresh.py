@@ -313,7 +313,9 @@ def test_lists_over_http_each_failure_with_its_cause(served_lists, store):
     assert {v.territory for v in store.snapshot_versions(report.snapshot_id)} == {"EU", "CZ", "ES", "FR"}
 
 
-def test_an_unreachable_lotl_is_refused_with_its_cause(store):
+def test_an_unreachable_lotl_is_refused_with_its_cause(store, monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the test PKI may be this process's HTTP proxy
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/eu-lotl.xml"
