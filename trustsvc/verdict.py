@@ -19,10 +19,17 @@ __all__ = [
     "TrustAnchorRef",
     "Qualification",
     "TimestampVerdict",
+    "CertificateFacts",
+    "RevocationFacts",
+    "SignaturePolicyRef",
+    "SignatureFacts",
     "SignatureVerdict",
     "DocumentInfo",
     "Decision",
+    "RuleResult",
     "PolicyReason",
+    "ManualCheckRef",
+    "SignatureDecision",
     "PolicyDecision",
     "Report",
     "TrustSummary",
@@ -165,6 +172,72 @@ class TimestampVerdict:
 
 
 @dataclass(frozen=True)
+class CertificateFacts:
+    """What acceptance policies ask of the signer's certificate beyond the path: its use, its holder, its key.
+
+    :param natural_person: True for a natural person's certificate, False for a legal person's (a seal), None when
+        the certificate does not say.
+    :param key_algorithm: ``rsa``, ``rsassa_pss``, ``ec``, ``dsa``, ``ed25519`` or ``ed448``.
+    """
+
+    not_before: datetime
+    not_after: datetime
+    key_usage: frozenset[str]
+    extended_key_usage: frozenset[str]
+    policies: frozenset[str]
+    natural_person: bool | None
+    pseudonym: bool
+    key_algorithm: str
+    key_bits: int
+
+
+@dataclass(frozen=True)
+class RevocationFacts:
+    """What verified revocation data (signed by the issuer or its OCSP delegate) says about the signer's
+    certificate, whatever the path validation needed: policies judge revocation against their own proof of
+    existence, grace period and freshness.
+
+    :param revoked_at: the earliest verified revocation (a suspension only if still in force); None if none.
+    :param latest_issued: when the most recent verified information about the certificate was issued.
+    """
+
+    revoked_at: datetime | None = None
+    reason: str | None = None
+    latest_issued: datetime | None = None
+    latest_source: str | None = None
+    on_hold: bool = False
+
+
+@dataclass(frozen=True)
+class SignaturePolicyRef:
+    """The signature policy a signature (EPES) commits to: its identifier and the digest of its document."""
+
+    oid: str
+    digest_algorithm: str | None
+    digest: bytes | None
+
+
+@dataclass(frozen=True)
+class SignatureFacts:
+    """Facts about one signature that acceptance policies judge; established by the format validator.
+
+    :param digest_algorithm: the message digest algorithm (e.g. ``sha256``).
+    :param signature_mechanism: ``rsassa_pkcs1v15``, ``rsassa_pss``, ``ecdsa``, ``dsa``, ``ed25519``, ``ed448``.
+    :param signing_certificate_signed: the signature signs a reference to its certificate (ESS/XAdES).
+    :param deposit_time: the caller's proof of existence (a platform deposit receipt), if one was given.
+    """
+
+    signer: CertificateFacts | None = None
+    digest_algorithm: str | None = None
+    signature_mechanism: str | None = None
+    signature_hash: str | None = None
+    signing_certificate_signed: bool = False
+    signature_policy: SignaturePolicyRef | None = None
+    revocation: RevocationFacts = field(default_factory=RevocationFacts)
+    deposit_time: datetime | None = None
+
+
+@dataclass(frozen=True)
 class SignatureVerdict:
     """The verdict on one signature (or one standalone time-stamp token)."""
 
@@ -183,6 +256,7 @@ class SignatureVerdict:
     errors: tuple[Finding, ...] = ()
     warnings: tuple[Finding, ...] = ()
     infos: tuple[Finding, ...] = ()
+    facts: SignatureFacts | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -229,24 +303,98 @@ class Decision(enum.StrEnum):
     RETRY = "RETRY"
 
 
+class RuleResult(enum.StrEnum):
+    """What a policy rule found. WARNING is a failed rule of severity ``warn``: reported, never deciding."""
+
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    UNDETERMINED = "UNDETERMINED"
+    PENDING = "PENDING"
+    WARNING = "WARNING"
+
+
 @dataclass(frozen=True)
 class PolicyReason:
+    """Why: the rule (a catalogue id, ``OUTCOME`` for the decision table's row, ``POLICY`` for its choice), what
+    it found, in words, and the legal text it rests on."""
+
     rule: str
     message: str
     legal_basis: str | None
+    result: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "message": self.message, "legal_basis": self.legal_basis}
+        out: dict[str, Any] = {"rule": self.rule, "message": self.message, "legal_basis": self.legal_basis}
+        if self.result is not None:
+            out["result"] = self.result
+        return out
+
+
+@dataclass(frozen=True)
+class ManualCheckRef:
+    """A check a person must make (signer's authority...), from the policy."""
+
+    id: str
+    description: str
+    legal_basis: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "description": self.description, "legal_basis": self.legal_basis}
+
+
+@dataclass(frozen=True)
+class SignatureDecision:
+    """One policy's decision on one signature, and the time it judged the signature at."""
+
+    signature_id: str
+    policy_id: str
+    decision: Decision
+    time_reference: datetime
+    time_source: str
+    reasons: tuple[PolicyReason, ...] = ()
+    retry_after: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.signature_id,
+            "policy": self.policy_id,
+            "decision": self.decision.value,
+            "time_reference": _iso(self.time_reference),
+            "time_source": self.time_source,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+        if self.retry_after is not None:
+            out["retry_after"] = _iso(self.retry_after)
+        return out
 
 
 @dataclass(frozen=True)
 class PolicyDecision:
+    """A pilot's decision on the document: every signature must be acceptable, so the worst signature decides."""
+
     id: str
     decision: Decision
     reasons: tuple[PolicyReason, ...] = ()
+    pilot: str | None = None
+    version: str | None = None
+    title: str | None = None
+    signatures: tuple[SignatureDecision, ...] = ()
+    manual_checks: tuple[ManualCheckRef, ...] = ()
+    retry_after: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "decision": self.decision.value, "reasons": [r.to_dict() for r in self.reasons]}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "decision": self.decision.value,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+        if self.pilot is not None:
+            out.update(pilot=self.pilot, version=self.version, title=self.title)
+        if self.retry_after is not None:
+            out["retry_after"] = _iso(self.retry_after)
+        out["signatures"] = [s.to_dict() for s in self.signatures]
+        out["manual_checks"] = [m.to_dict() for m in self.manual_checks]
+        return out
 
 
 @dataclass(frozen=True)

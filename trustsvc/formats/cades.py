@@ -162,6 +162,7 @@ async def _validate_signer(
         errors=outcome.errors,
         warnings=outcome.warnings,
         infos=outcome.infos,
+        facts=outcome.facts,
     )
 
 

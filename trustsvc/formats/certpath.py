@@ -7,11 +7,12 @@ proof-of-existence time (the best signature time of § 5.6.2), where revocation 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from asn1crypto import x509
+from asn1crypto import crl, ocsp, x509
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.context import ValidationContext
@@ -34,6 +35,7 @@ from pyhanko_certvalidator.revinfo.archival import process_legacy_crl_input, pro
 from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 
 from ..verdict import SubIndication
+from . import certvalidator_fixes
 from .material import ValidationMaterial
 from .ocsp_trust import trusted_responder_assertions
 from .settings import ValidationSettings
@@ -41,6 +43,8 @@ from .settings import ValidationSettings
 __all__ = ["PathCheck", "validate_certificate_path", "SIGNER_KEY_USAGE"]
 
 logger = logging.getLogger(__name__)
+
+certvalidator_fixes.apply()
 
 #: A signing certificate must allow digital signatures; nonRepudiation alone (contentCommitment) is accepted too.
 #: Whether it must carry nonRepudiation is a policy question (DSS: a warning), reported separately.
@@ -60,6 +64,9 @@ class PathCheck:
     revocation_time: datetime | None = None
     ca_revoked: bool = False
     algorithm_banned_since: datetime | None = None
+    crls: tuple[crl.CertificateList, ...] = ()
+    ocsps: tuple[ocsp.OCSPResponse, ...] = ()
+    """Every CRL and OCSP response the validation had (embedded, supplied and fetched), for the policies' facts."""
 
     @property
     def ok(self) -> bool:
@@ -115,6 +122,18 @@ async def validate_certificate_path(
 ) -> PathCheck:
     """Build and validate a path from `cert` to one of the trust anchors, as of `moment`."""
     context = build_context(settings, material, moment, fetch=fetch)
+    check = await _validate(cert, material, context, moment, key_usage)
+    revinfo = context.revinfo_manager
+    return dataclasses.replace(check, crls=tuple(revinfo.crls), ocsps=tuple(revinfo.ocsps))
+
+
+async def _validate(
+    cert: x509.Certificate,
+    material: ValidationMaterial,
+    context: ValidationContext,
+    moment: datetime,
+    key_usage: KeyUsageConstraints | None,
+) -> PathCheck:
     validator = CertificateValidator(cert, intermediate_certs=material.certs, validation_context=context)
     try:
         path = await validator.async_validate_path()

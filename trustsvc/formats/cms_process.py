@@ -29,12 +29,23 @@ from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko_certvalidator.authority import AuthorityWithCert, TrustAnchor
 from pyhanko_certvalidator.path import ValidationPath
 
-from ..verdict import Finding, Indication, Qualification, SubIndication, TimestampVerdict, TrustAnchorRef
+from ..verdict import (
+    Finding,
+    Indication,
+    Qualification,
+    RevocationFacts,
+    SignatureFacts,
+    SubIndication,
+    TimestampVerdict,
+    TrustAnchorRef,
+)
 from .certpath import PathCheck, validate_certificate_path
 from .cms_signer import claimed_signing_time, describe_name, find_signer_certificate, signing_certificate_reference
 from .keys import LENIENT_VALIDATOR, has_negative_rsa_modulus
 from .material import ValidationMaterial
 from .settings import ValidationSettings
+from .signer_facts import signature_facts
+from .signer_revocation import signer_revocation_facts
 from .tst import TimestampToken, check_token_integrity, check_token_validity
 
 __all__ = [
@@ -123,6 +134,7 @@ class CmsOutcome:
     warnings: tuple[Finding, ...]
     infos: tuple[Finding, ...]
     qualification: Qualification | None = None
+    facts: SignatureFacts | None = None
 
 
 @dataclass
@@ -131,6 +143,14 @@ class _TimestampResult:
     intact: bool
     valid: bool
     verdict: TimestampVerdict
+
+
+@dataclass
+class _KnownSoFar:
+    """Facts for the policies, filled in as the process establishes them."""
+
+    signing_certificate_signed: bool = False
+    revocation: RevocationFacts = field(default_factory=RevocationFacts)
 
 
 class _Findings:
@@ -145,6 +165,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
     findings = _Findings(evidence)
     signer_info = evidence.signer_info
     claimed = _safe_claimed_time(signer_info, findings)
+    known = _KnownSoFar()
 
     def outcome(indication, sub, cert=None, bst=None, anchor=None, ts=(), kinds=frozenset(), path=None) -> CmsOutcome:
         qualification = None
@@ -152,6 +173,14 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
             qualification = _qualify(
                 settings, cert, path, evidence.material, bst or settings.validation_time, indication
             )
+        facts = signature_facts(
+            signer_info,
+            cert,
+            qualification=qualification,
+            signing_certificate_signed=known.signing_certificate_signed,
+            revocation=known.revocation,
+            deposit_time=settings.deposit_time,
+        )
         return CmsOutcome(
             indication,
             sub,
@@ -165,6 +194,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
             tuple(findings.warnings),
             tuple(findings.infos),
             qualification,
+            facts,
         )
 
     # § 5.2.3: identification of the signing certificate
@@ -173,6 +203,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
         findings.errors.append(Finding("NO_SIGNING_CERTIFICATE", "The signer's certificate is not in the signature."))
         return outcome(Indication.INDETERMINATE, SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
     reference = signing_certificate_reference(signer_info, cert)
+    known.signing_certificate_signed = reference == "match"
     if reference == "mismatch":
         findings.errors.append(
             Finding(
@@ -205,6 +236,8 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
     for r in ts_results:
         if r.valid and r.attached.covers_signature and r.attached.token is not None:
             bst = min(bst, r.attached.token.gen_time)
+    if settings.deposit_time is not None:
+        bst = min(bst, settings.deposit_time)
     not_before = max(
         (r.attached.token.gen_time for r in ts_results if r.valid and r.attached.kind == TimestampKind.CONTENT),
         default=None,
@@ -240,6 +273,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
     # § 5.2.6 / 5.6.2: the signer's certificate path as of the best signature time
     path = await _signer_path(cert, evidence.material, settings, bst)
     signer_path = path.path
+    known.revocation = await signer_revocation_facts(cert, path, settings, bst)
     anchor = _anchor_ref(path, settings)
     _chain_crypto_notes(signer_path, settings, bst, findings)
     _key_usage_notes(cert, findings)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from asn1crypto import ocsp, x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from pyhanko_certvalidator.errors import InvalidSignature
 from pyhanko_certvalidator.policy_decl import NonRevokedStatusAssertion
 
@@ -63,8 +64,8 @@ def _signed_by(basic: ocsp.BasicOCSPResponse, responder: x509.Certificate) -> bo
             responder.public_key,
             basic["signature_algorithm"],
         )
-    except (InvalidSignature, ValueError, TypeError, NotImplementedError):
-        return False
+    except (InvalidSignature, UnsupportedAlgorithm, AssertionError, ValueError, TypeError, NotImplementedError):
+        return False  # AssertionError: pyHanko asserts the key type matches the signature algorithm
     return True
 
 

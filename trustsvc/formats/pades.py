@@ -247,6 +247,7 @@ async def _validate_signature(
         errors=outcome.errors,
         warnings=outcome.warnings,
         infos=outcome.infos + tuple(findings),
+        facts=outcome.facts,
     )
 
 

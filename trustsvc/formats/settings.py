@@ -56,6 +56,12 @@ class ValidationSettings:
     :param historical: true when the caller asked to validate as of a past time (``--at``): revocation that
         happened after `validation_time` is then not held against a certificate.
     :param fetcher_backend: None validates offline, from embedded and supplied data only.
+    :param deposit_time: when the tendering platform received the document (its deposit receipt), given by the
+        caller: a proof of existence of every signature in it (EN 319 102-1 accepts POEs from outside the
+        signature). Policies decide whether they accept it.
+    :param cautionary_period: how long after the best signature time revocation data must have been issued to be
+        sure a revocation made before signing was published; when the embedded data is older and fetching is
+        allowed, fresh data is fetched so that policies with a grace period can decide. None: never fetched.
     """
 
     validation_time: datetime
@@ -65,6 +71,8 @@ class ValidationSettings:
     crypto_suite: CryptoSuite = DEFAULT_SUITE
     chain_crypto_suite: CryptoSuite = CHAIN_SUITE
     time_tolerance: timedelta = timedelta(seconds=1)
+    deposit_time: datetime | None = None
+    cautionary_period: timedelta | None = timedelta(hours=24)
 
     @property
     def offline(self) -> bool:
