@@ -240,3 +240,38 @@ async def test_aruba_b_b_signatures_offline_try_later(trust_name, trust_set):
         assert sig.claimed_signing_time + timedelta(hours=1) == at
         assert (sig.indication.value, sig.subindication.value) == ("INDETERMINATE", "TRY_LATER")
         assert "ArubaPEC S.p.A. NG CA 3" in sig.signer.issuer
+
+
+async def test_a_2015_estonian_qes_under_the_pilot_policies(trust_set):
+    """The pilots' policies on a real 2015 signature, offline: each pilot's policy is chosen by the time the
+    signature is proven (its qualified time-stamp of 2015-07-09), so France applies fr-2012, and the Czech policy
+    (in force from 2016-09-19) did not exist yet. Italy, without a grace period, accepts the qualified signature;
+    the policies that wait 24 hours for revocation data after the time-stamp retry, since the file only holds the
+    OCSP response fetched when it was signed and nothing can be fetched offline."""
+    from trustsvc.policy.apply import apply_policies, resolve_requests
+    from trustsvc.policy.catalogue import load_policy_set
+
+    at = ESTEID_LT_BEST_SIGNATURE_TIME + timedelta(days=30)
+    report = await _validate(corpus(*ESTEID_LT), trust_set("eu-2026-08"), at)
+    policies = load_policy_set()
+    judged = apply_policies(report, resolve_requests(["all"], policies), policies)
+    decisions = {p.pilot: (p.id, p.decision.value) for p in judged.policies}
+    assert decisions == {
+        "fr": ("fr-2012", "RETRY"),
+        "it": ("it", "ACCEPT"),
+        "cz": ("cz", "MANUAL_REVIEW"),
+        "se": ("se", "MANUAL_REVIEW"),
+        "es": ("es", "RETRY"),
+        "procure": ("procure-agreement", "RETRY"),
+    }
+    fr = next(p for p in judged.policies if p.pilot == "fr")
+    assert fr.signatures[0].time_reference == ESTEID_LT_BEST_SIGNATURE_TIME
+    assert fr.signatures[0].time_source == "signature_timestamp"
+    pending = next(r for r in fr.reasons if r.result == "PENDING")
+    assert (pending.rule, pending.message) == (
+        "R-REV",
+        "No revocation data issued at least 24 h after the signature (2015-07-09 07:00:55Z) yet (newest: "
+        "2015-07-09 07:00:56Z): a revocation reported late would not show.",
+    )  # the newest is SK's OCSP response: a responder the EE list vouches for, not the CA's delegate
+    cz = next(p for p in judged.policies if p.pilot == "cz")
+    assert cz.reasons[0].message == "No cz policy was in force on 2015-07-09 (policies: cz 2016-09-19 to open end)."

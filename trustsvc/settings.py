@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     trust_lists_dir: Path | None = None
     """The folder holding sources.yaml and the demo lists; default: trust_lists/ of the checkout."""
 
+    policies_dir: Path | None = None
+    """The folder of the acceptance policies (``*.yaml``, ``suites/``); default: policies/ of the checkout."""
+
 
 @lru_cache
 def get_settings() -> Settings:

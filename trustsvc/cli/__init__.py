@@ -52,11 +52,13 @@ def main() -> None:
 
 
 def _register() -> None:
+    from .policy import policy
     from .tl import tl
     from .validate import validate
 
     main.add_command(validate)
     main.add_command(tl)
+    main.add_command(policy)
 
 
 _register()

@@ -7,11 +7,12 @@ from datetime import datetime, timezone
 
 from ..db import make_engine, migrate
 from ..errors import ConfigurationError
+from ..policy.catalogue import PolicySet, default_policies_dir, load_policy_set
 from ..settings import get_settings
 from ..trust.sources import TrustSource, load_sources
 from ..trust.store import TrustStore
 
-__all__ = ["open_store", "trust_source", "now"]
+__all__ = ["open_store", "trust_source", "now", "policy_set"]
 
 
 def now() -> datetime:
@@ -36,3 +37,9 @@ def trust_source(name: str | None = None) -> TrustSource:
             f"unknown trust source {chosen!r} (configured: {', '.join(sorted(sources))})", code="trust-source"
         )
     return sources[chosen]
+
+
+@functools.cache
+def policy_set() -> PolicySet:
+    """The acceptance policies of the configured folder, each file checked on its own."""
+    return load_policy_set(get_settings().policies_dir or default_policies_dir())

@@ -13,11 +13,13 @@ import click
 from ..engine import Submission, validate_submission
 from ..fetch import DEFAULT_FETCH_TIMEOUT, revocation_fetcher
 from ..formats import ValidationSettings
+from ..policy.apply import ALL, PolicyRequest, apply_policies, resolve_requests
+from ..policy.catalogue import PolicyLookupError, PolicySet
 from ..reports.json import render_json
 from ..reports.text import render_text
 from ..trust.setup import ResolvedTrust, trust_from_location, trust_from_store, with_anchors
 from ..verdict import exit_code
-from .context import now, open_store, trust_source
+from .context import now, open_store, policy_set, trust_source
 
 __all__ = ["validate"]
 
@@ -68,17 +70,53 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     show_default=True,
     help="Seconds allowed for each OCSP/CRL/certificate download.",
 )
+@click.option(
+    "--policy",
+    "policy_names",
+    multiple=True,
+    metavar="PILOT|ID",
+    help="Decide under this pilot's policy (chosen by the signature's time, e.g. 'fr') or this exact policy "
+    "(e.g. 'fr-2019'); repeatable.",
+)
+@click.option("--all-policies", is_flag=True, help="Decide under every pilot's policy (the decision matrix).")
+@click.option(
+    "--deposit-time",
+    callback=_parse_time,
+    help="When the platform received the file (its deposit receipt): a proof of existence of the signatures.",
+)
 @click.option("--output", "output", type=click.Choice(["json", "text"]), default="json", show_default=True)
 def validate(
     file: Path, contents: tuple[Path, ...], at: datetime | None, trusted_lists: str | None,
     lotl_signers: tuple[Path, ...], source_name: str | None, anchors: tuple[Path, ...], offline: bool,
-    fetch_timeout: float, output: str,
+    fetch_timeout: float, policy_names: tuple[str, ...], all_policies: bool, deposit_time: datetime | None,
+    output: str,
 ) -> None:  # fmt: skip
-    """Validate every signature of FILE and print the verdicts."""
+    """Validate every signature of FILE and print the verdicts (and the requested policies' decisions)."""
+    policies = policy_set()
+    requests = _policy_requests(policy_names, all_policies, policies)
+    validation_time = at or now()
+    if deposit_time is not None and deposit_time > validation_time:
+        raise click.BadParameter("the deposit time is after the validation time", param_hint="--deposit-time")
     trust = _resolve_trust(trusted_lists, lotl_signers, source_name, anchors)
-    report = asyncio.run(_validate(file, contents, at, trust, offline, fetch_timeout))
+    report = asyncio.run(
+        _validate(file, contents, validation_time, at is not None, trust, offline, fetch_timeout, deposit_time)
+    )
+    if requests:
+        report = apply_policies(report, requests, policies)
     click.echo(render_json(report) if output == "json" else render_text(report), nl=output == "json")
     sys.exit(exit_code(report))
+
+
+def _policy_requests(names: tuple[str, ...], all_policies: bool, policies: PolicySet) -> list[PolicyRequest]:
+    wanted = [*names, ALL] if all_policies else list(names)
+    try:
+        requests = resolve_requests(wanted, policies)
+    except PolicyLookupError as e:
+        raise click.BadParameter(str(e), param_hint="--policy") from None
+    if all_policies:
+        for name, problems in sorted(policies.problems.items()):
+            click.echo(f"trustsvc: warning: policy {name} skipped: {problems[0]}", err=True)
+    return requests
 
 
 def _resolve_trust(
@@ -91,14 +129,15 @@ def _resolve_trust(
     return with_anchors(trust_from_store(open_store(), trust_source(source_name), now()), anchors)
 
 
-async def _validate(file, contents, at, trust: ResolvedTrust, offline, fetch_timeout):
+async def _validate(file, contents, validation_time, historical, trust: ResolvedTrust, offline, fetch_timeout, deposit):
     submission = Submission(document=file, contents=tuple(contents))
     async with contextlib.AsyncExitStack() as stack:
         fetcher = None if offline else await stack.enter_async_context(revocation_fetcher(fetch_timeout))
         settings = ValidationSettings(
-            validation_time=at or datetime.now(timezone.utc),
+            validation_time=validation_time,
             trust=trust.provider,
-            historical=at is not None,
+            historical=historical,
             fetcher_backend=fetcher,
+            deposit_time=deposit,
         )
         return await validate_submission(submission, settings, trust_summary=trust.summary)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -57,13 +57,22 @@ class _Statement:
     reason: str | None = None
 
 
+#: The OCSP responders a trust source lists for a responder id at a time (TL Certstatus/OCSP services).
+TrustedResponders = Callable[[ocsp.ResponderId, datetime], list[x509.Certificate]]
+
+
 def revocation_facts(
     cert: x509.Certificate,
     issuer: x509.Certificate,
     crls: Iterable[crl.CertificateList],
     ocsps: Iterable[ocsp.OCSPResponse],
+    trusted_responders: TrustedResponders | None = None,
 ) -> RevocationFacts:
-    """The revocation facts about `cert` (issued by `issuer`) that the given CRLs and OCSP responses prove."""
+    """The revocation facts about `cert` (issued by `issuer`) that the given CRLs and OCSP responses prove.
+
+    Besides the issuer and its delegates, an OCSP responder the trusted lists vouch for counts (`trusted_responders`,
+    as for the path validation: Estonia's SK responder answers for ESTEID-SK 2011).
+    """
     try:
         if not _issued_by(cert, issuer):
             logger.debug("no revocation facts: the certificate is not issued by the given issuer")
@@ -79,7 +88,7 @@ def revocation_facts(
             logger.debug("unreadable CRL skipped: %s", e)
     for response in ocsps:
         try:
-            statements.extend(_ocsp_statements(response, cert, issuer))
+            statements.extend(_ocsp_statements(response, cert, issuer, trusted_responders))
         except ASN1_ERRORS as e:
             logger.debug("unreadable OCSP response skipped: %s", e)
     return _combine(statements)
@@ -173,7 +182,12 @@ def _full_names(name: x509.DistributionPointName, crl_issuer: x509.Name) -> list
 # ---------------------------------------------------------------- OCSP
 
 
-def _ocsp_statements(response: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate) -> list[_Statement]:
+def _ocsp_statements(
+    response: ocsp.OCSPResponse,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    trusted_responders: TrustedResponders | None = None,
+) -> list[_Statement]:
     if response["response_status"].native != "successful":
         return _skip("unsuccessful OCSP response")
     if response["response_bytes"]["response_type"].native != "basic_ocsp_response":
@@ -183,8 +197,10 @@ def _ocsp_statements(response: ocsp.OCSPResponse, cert: x509.Certificate, issuer
     singles = [single for single in tbs["responses"] if _is_about(single["cert_id"], cert, issuer)]
     if not singles:
         return _skip("OCSP response about other certificates")
-    if not _signed_by_authorised_responder(basic, issuer):
-        return _skip("OCSP response not signed by the issuer or its delegated responder")
+    if not _signed_by_authorised_responder(basic, issuer) and not _signed_by_trusted_responder(
+        basic, trusted_responders
+    ):
+        return _skip("OCSP response not signed by the issuer, its delegated responder or a listed responder")
     statements: list[_Statement] = []
     for single in singles:
         status = single["cert_status"]
@@ -224,6 +240,16 @@ def _signed_by_authorised_responder(basic: ocsp.BasicOCSPResponse, issuer: x509.
                 return True
         except ASN1_ERRORS as e:  # an unreadable embedded certificate (outside the signed data) is passed over
             logger.debug("unreadable OCSP responder certificate skipped: %s", e)
+    return False
+
+
+def _signed_by_trusted_responder(basic: ocsp.BasicOCSPResponse, trusted_responders: TrustedResponders | None) -> bool:
+    if trusted_responders is None:
+        return False
+    tbs = basic["tbs_response_data"]
+    for responder in trusted_responders(tbs["responder_id"], tbs["produced_at"].native):
+        if _verifies(basic["signature"].native, tbs.dump(), responder.public_key, basic["signature_algorithm"]):
+            return True
     return False
 
 

@@ -34,11 +34,12 @@ async def signer_revocation_facts(
     if issuer is None:
         return RevocationFacts()
     crls, ocsps = list(check.crls), list(check.ocsps)
-    facts = revocation_facts(cert, issuer, crls, ocsps)
+    listed = settings.trust.ocsp_responder_certificates
+    facts = revocation_facts(cert, issuer, crls, ocsps, listed)
     if _wants_fresh_data(facts, settings, best_signature_time):
         fresh_crls, fresh_ocsps = await _fetch(cert, issuer, settings)
         if fresh_crls or fresh_ocsps:
-            facts = revocation_facts(cert, issuer, crls + fresh_crls, ocsps + fresh_ocsps)
+            facts = revocation_facts(cert, issuer, crls + fresh_crls, ocsps + fresh_ocsps, listed)
     return facts
 
 

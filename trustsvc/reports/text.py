@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..verdict import Indication, Report, SignatureVerdict
+from ..verdict import Decision, Indication, PolicyDecision, Report, RuleResult, SignatureVerdict
 
 __all__ = ["render_text"]
+
+_BLOCKING = {RuleResult.FAILED.value, RuleResult.PENDING.value, RuleResult.UNDETERMINED.value}
 
 _MARK = {
     Indication.TOTAL_PASSED: "PASSED",
@@ -22,8 +24,8 @@ def render_text(report: Report) -> str:
         lines.append(f"  {finding.code}: {finding.message}")
     for sig in report.signatures:
         lines.append("  " + _signature_line(sig))
-    for policy in report.policies:
-        lines.append(f"  policy {policy.id}: {policy.decision.value}")
+    if report.policies:
+        lines += _policy_table(report)
     if report.trust is not None:
         trust = report.trust
         where = f"snapshot {trust.snapshot_id}, " if trust.snapshot_id is not None else ""
@@ -41,7 +43,10 @@ def _signature_line(sig: SignatureVerdict) -> str:
         who = sig.signer.common_name or sig.signer.subject
         if sig.signer.country:
             who += f" ({sig.signer.country})"
-    if (
+    deposit = sig.facts.deposit_time if sig.facts else None
+    if deposit is not None and sig.best_signature_time == deposit:
+        when = f"signed by {_when(deposit)} (platform deposit receipt)"
+    elif (
         sig.best_signature_time is not None
         and sig.timestamps
         and any(t.indication is Indication.TOTAL_PASSED for t in sig.timestamps)
@@ -60,6 +65,28 @@ def _signature_line(sig: SignatureVerdict) -> str:
         level += f", {sig.qualification.signature}"
     line = f"{sig.id}: {verdict} — {who}, {when}, {level}"
     return f"{line} — {why}" if why else line
+
+
+def _policy_table(report: Report) -> list[str]:
+    """One row per pilot: the policy applied, the decision, and the reason that decided it."""
+    rows = [("PILOT", "POLICY", "DECISION", "WHY")]
+    for decision in report.policies:
+        rows.append((decision.pilot or decision.id, decision.id, decision.decision.value, _why(decision)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  policies:"]
+    for row in rows:
+        lines.append("    " + "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
+    return lines
+
+
+def _why(decision: PolicyDecision) -> str:
+    """The first rule that stood in the way, else the outcome row's reason."""
+    outcome = decision.reasons[0].message.rsplit(" (outcome row", 1)[0] if decision.reasons else ""
+    blocking = [r for r in decision.reasons if r.result in _BLOCKING and r.rule != "OUTCOME"]
+    text = outcome
+    if blocking and decision.decision is not Decision.ACCEPT:
+        text = f"{outcome} — {blocking[0].rule}: {blocking[0].message}"
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def _when(moment: datetime) -> str:
