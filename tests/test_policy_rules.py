@@ -293,3 +293,58 @@ def test_an_indeterminate_signature_is_never_accepted(policies):
 
 def _report(*signatures: SignatureVerdict) -> Report:
     return Report(DocumentInfo("bid.pdf", "0" * 64, "PDF"), NOW, signatures)
+
+
+def test_time_stamp_and_subject_requirements(tmp_path):
+    """Rules no shipped policy uses yet (a contracting authority's own signatures: qualified time-stamp, no
+    pseudonym, nonRepudiation only, the signing-certificate reference) on a policy written for the test."""
+    from conftest import ROOT
+    from trustsvc.policy.catalogue import check_policy_file
+    from trustsvc.policy.suites import load_suites
+
+    (tmp_path / "authority.yaml").write_text(
+        """\
+id: authority
+pilot: authority
+version: 1.0.0
+title: "Signatures of a contracting authority"
+jurisdiction: CZ
+effective: {from: 2016-09-19}
+legal_basis: {z: {ref: "zákon 297/2016 Sb.", confidence: K}}
+time: {proofs: [signature_timestamp], basis: [z § 11]}
+rules:
+  R-SCERT: {basis: [z § 5]}
+  R-TST: {required: true, qualified: true, basis: [z § 11]}
+  R-KU: {all_of: [non_repudiation], none_of: [key_encipherment], basis: [z § 5]}
+  R-NP: {natural_person: true, pseudonym_allowed: false, basis: [z § 5]}
+outcome:
+  - {when: {failed: any}, decision: REJECT}
+  - {when: {indication: [TOTAL_PASSED]}, decision: ACCEPT}
+  - decision: MANUAL_REVIEW
+""",
+        encoding="utf-8",
+    )
+    suites, _ = load_suites(ROOT / "policies" / "suites")
+    loaded, problems = check_policy_file(tmp_path / "authority.yaml", suites)
+    assert problems == []
+    assert evaluate_signature(qes(), loaded, NOW).decision == Decision.ACCEPT
+    plain_tsa = (TimestampVerdict("signature", SIGNED, Indication.TOTAL_PASSED, None, "TSA", False),)
+    cases = {
+        "R-TST": (qes(timestamps=plain_tsa), "The signature's time-stamps are not qualified."),
+        "R-NP": (qes(pseudonym=True), "The certificate names its holder by a pseudonym."),
+        "R-KU": (
+            qes(key_usage=frozenset({"digital_signature", "non_repudiation", "key_encipherment"})),
+            "The key usage (digital_signature, key_encipherment, non_repudiation) includes key_encipherment.",
+        ),
+        "R-SCERT": (
+            qes(signing_certificate_signed=False),
+            "The signature does not sign a reference to its certificate (signing-certificate).",
+        ),
+    }
+    for rule_id, (verdict, message) in cases.items():
+        decision = evaluate_signature(verdict, loaded, NOW)
+        assert decision.decision == Decision.REJECT
+        assert (reason(decision, rule_id).result, reason(decision, rule_id).message) == ("FAILED", message)
+    without = qes(timestamps=())
+    decision = evaluate_signature(without, loaded, NOW)
+    assert reason(decision, "R-TST").message == "The signature has no valid qualified time-stamp."
