@@ -51,6 +51,48 @@ class Settings(BaseSettings):
     policies_dir: Path | None = None
     """The folder of the acceptance policies (``*.yaml``, ``suites/``); default: policies/ of the checkout."""
 
+    # -- the HTTP service ------------------------------------------------------------------------------------------
+
+    upload_limit: int = Field(default=100 * 1024 * 1024, gt=0)
+    """Largest request body accepted, in bytes (413 beyond)."""
+
+    bid_max_files: int = Field(default=50, gt=0)
+    """Most files in one request (a bid)."""
+
+    fetch_timeout: float = Field(default=10.0, gt=0)
+    """Seconds allowed for each outbound OCSP, CRL, certificate or trusted-list download."""
+
+    offline: bool | None = None
+    """Never fetch revocation data, validate from what documents embed. Default: offline with the demo trust (its
+    test PKI is not on the network), online otherwise."""
+
+    key_cache_seconds: float = Field(default=30.0, ge=0)
+    """How long a worker remembers an API key lookup (a revoked key stops working within this time)."""
+
+    refresh_interval: float = Field(default=6 * 3600, ge=0)
+    """Seconds between background refreshes of the trusted lists; 0 disables them (another replica refreshes)."""
+
+    snapshot_poll_interval: float = Field(default=60.0, gt=0)
+    """Seconds between checks for a snapshot another process stored."""
+
+    public_rate: float = Field(default=10.0, gt=0)
+    """Requests per second one client address may make to the public endpoints (policies, lists, health)."""
+
+    public_burst: int = Field(default=30, gt=0)
+
+    report_key: Path | None = None
+    """PEM private key that signs the service's reports (with report_cert); default: the demo operator's."""
+
+    report_cert: Path | None = None
+    """PEM certificate of report_key, followed by its chain."""
+
+    report_key_password: str | None = None
+
+    log_format: str = "json"
+    """``json`` (one object per line, with the request id) or ``text``."""
+
+    log_level: str = "INFO"
+
 
 @lru_cache
 def get_settings() -> Settings:

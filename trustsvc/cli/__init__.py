@@ -53,12 +53,15 @@ def main() -> None:
 
 def _register() -> None:
     from .policy import policy
+    from .serve import keys, serve
     from .tl import tl
     from .validate import validate
 
     main.add_command(validate)
     main.add_command(tl)
     main.add_command(policy)
+    main.add_command(serve)
+    main.add_command(keys)
 
 
 _register()

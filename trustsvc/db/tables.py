@@ -40,6 +40,9 @@ __all__ = [
     "ServiceRow",
     "ServiceStatusRow",
     "CertificateIndexRow",
+    "ApiKeyRow",
+    "ValidationRecordRow",
+    "LeaseRow",
     "ACCEPTED",
     "REFUSED",
 ]
@@ -231,3 +234,58 @@ class CertificateIndexRow(_Table, table=True):
     version_id: int = Field(
         sa_column=Column(Integer, ForeignKey("trusted_list_version.id", ondelete="CASCADE"), nullable=False, index=True)
     )
+
+
+class ApiKeyRow(_Table, table=True):
+    """A client of the HTTP service: a tendering platform, a curator or an administrator.
+
+    Only the SHA-256 of the key is kept: keys are 256 random bits, so a fast hash is as strong as a slow one, and a
+    lookup by hash costs one index probe per request.
+    """
+
+    __tablename__ = "api_key"
+    __table_args__ = (CheckConstraint("role IN ('platform', 'curator', 'admin')", name="role"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    name: str = Field(sa_column=Column(String(128), nullable=False, unique=True))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    pilot: str | None = Field(default=None, sa_column=Column(String(32)))
+    key_sha256: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class ValidationRecordRow(_Table, table=True):
+    """The evidence of one validation: what was validated (digests only, never the bid), the report, and what it
+    rested on (trust snapshot, policy versions), for the platform that asked."""
+
+    __tablename__ = "validation_record"
+    __table_args__ = (Index("ix_validation_record_platform_created_at", "platform", "created_at"),)
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    """``validation`` (one file) or ``bid`` (the files of one bid)."""
+    platform: str = Field(sa_column=Column(String(128), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    document_sha256: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    """The digest of the validated file (of a bid: of the sorted list of its files' digests)."""
+    report_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    trust_snapshot_id: int | None = Field(default=None, sa_column=Column(Integer))
+    trust_source: str | None = Field(default=None, sa_column=Column(String(256)))
+    policies: str = Field(sa_column=Column(Text, nullable=False))
+    """JSON list of {"id", "version"} of the policies applied."""
+    report_json: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The report exactly as returned (its SHA-256 is report_sha256)."""
+    report_xml: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    """The ETSI TS 119 102-2 report of the same validation."""
+
+
+class LeaseRow(_Table, table=True):
+    """A named lease (e.g. the trust refresh): the holder until `expires_at`, so that only one replica or worker
+    refreshes at a time, and a crashed holder's lease runs out."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    holder: str = Field(sa_column=Column(String(128), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

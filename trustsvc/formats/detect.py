@@ -56,7 +56,9 @@ def detect(data: bytes) -> Detected:
     if der is None:
         if _ZIP_END in data[-_ZIP_END_SPAN:]:  # a ZIP whose first local header is damaged: still a container
             raise UnsupportedFormatError("ZIP containers (ASiC) are not supported yet")
-        raise InputError("not a signed document: neither PDF nor CMS/PKCS#7 nor an RFC 3161 time-stamp")
+        raise InputError(
+            "not a signed document: neither PDF nor CMS/PKCS#7 nor an RFC 3161 time-stamp", code="not-a-signed-document"
+        )
     return _classify_der(der)
 
 

@@ -74,10 +74,10 @@ async def _fetch(
         if cert.ocsp_urls:
             ocsps.append(await fetchers.ocsp_fetcher.fetch(cert, AuthorityWithCert(issuer)))
     except Exception as e:  # noqa: BLE001 - a fetch failure only means the facts stay as they were
-        logger.info("fresh OCSP for %s not available: %s", cert.subject.human_friendly, e)
+        logger.info("fresh OCSP response not available: %s", type(e).__name__)
     if not ocsps:
         try:
             crls.extend(await fetchers.crl_fetcher.fetch(cert))
         except Exception as e:  # noqa: BLE001
-            logger.info("fresh CRL for %s not available: %s", cert.subject.human_friendly, e)
+            logger.info("fresh CRL not available: %s", type(e).__name__)
     return crls, ocsps

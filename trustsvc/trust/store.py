@@ -350,6 +350,24 @@ class TrustStore:
             infos = sorted((_version_info(row) for row in rows), key=_list_order)
         return tuple(CurrentVersion(info, info.is_stale(now)) for info in infos)
 
+    def recent_refusals(self, since: datetime) -> tuple[VersionInfo, ...]:
+        """Lists whose newest version received since `since` was refused: the territories where the last good
+        version stays in force although a newer one was offered (for health reporting)."""
+        _require_aware(since, "since")
+        version = ListVersionRow
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(version)
+                .options(defer(version.raw))
+                .where(version.received_at >= since)
+                .order_by(version.received_at, version.id)
+            ).all()
+            newest: dict[tuple[str | None, bool], ListVersionRow] = {}
+            for row in rows:
+                newest[(row.territory, row.is_lotl)] = row
+            refused = [_version_info(row) for row in newest.values() if row.status == REFUSED]
+        return tuple(sorted(refused, key=_list_order))
+
     def history(self, territory: str) -> tuple[VersionInfo, ...]:
         """Every version received for `territory` (the LOTL's is ``EU``), accepted and refused, newest first."""
         version = ListVersionRow
