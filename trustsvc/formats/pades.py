@@ -14,7 +14,7 @@ import io
 import logging
 from dataclasses import dataclass
 
-from asn1crypto import cms, core
+from asn1crypto import cms, core, crl, ocsp, x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt.api import AuthStatus
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
@@ -28,6 +28,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from ..errors import InputError
 from ..verdict import Finding, Indication, SignatureVerdict, SubIndication, TimestampVerdict
+from . import pyhanko_speedups  # noqa: F401  (faster /Contents parsing)
 from .cms_process import AttachedTimestamp, CmsEvidence, TimestampKind, validate_cms_signature, validate_timestamp_set
 from .cms_signer import attribute_values, signer_identity
 from .digests import digest_bytes
@@ -161,26 +162,32 @@ def _collect_fields(reader: PdfFileReader) -> list[_Field]:
     return fields
 
 
+@functools.lru_cache(maxsize=2048)
+def _parsed(kind: str, der: bytes):
+    """A DSS entry parsed in full (so that a broken one is skipped here, not fatal later). Cached by content: the
+    CA, responder and TSA certificates of one issuer recur from bid to bid; the objects are only read."""
+    loader = {"/Certs": x509.Certificate.load, "/CRLs": crl.CertificateList.load, "/OCSPs": ocsp.OCSPResponse.load}
+    item = loader[kind](der)
+    item.native  # noqa: B018
+    return item
+
+
 def _dss_material(reader: PdfFileReader) -> ValidationMaterial:
     """Certificates, CRLs and OCSP responses in the Document Security Store (PAdES B-LT)."""
-    from asn1crypto import crl, ocsp, x509
-
     material = ValidationMaterial()
     try:
         dss = reader.root.get("/DSS")
         if dss is None:
             return material
         dss = dss.get_object()
-        for key, loader, adder in (
-            ("/Certs", x509.Certificate.load, material.add_certs),
-            ("/CRLs", crl.CertificateList.load, material.add_crls),
-            ("/OCSPs", ocsp.OCSPResponse.load, material.add_ocsps),
+        for key, adder in (
+            ("/Certs", material.add_certs),
+            ("/CRLs", material.add_crls),
+            ("/OCSPs", material.add_ocsps),
         ):
             for ref in dss.get(key, generic.ArrayObject()):
                 try:
-                    item = loader(ref.get_object().data)
-                    item.native  # noqa: B018  (parse now: broken entries are skipped, not fatal later)
-                    adder([item])
+                    adder([_parsed(key, bytes(ref.get_object().data))])
                 except (*PDF_ERRORS, *ASN1_ERRORS) as e:
                     logger.info("skipping unreadable DSS entry %s: %s", key, e)
     except PDF_ERRORS as e:
