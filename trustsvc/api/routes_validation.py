@@ -22,7 +22,7 @@ from ..formats import ValidationSettings
 from ..policy.apply import PolicyRequest, resolve_requests
 from ..policy.apply import apply_policies as apply_policy_requests
 from ..policy.catalogue import PolicyLookupError
-from ..reports.etsi_xml import render_etsi_xml
+from ..reports.parse import report_from_dict
 from ..service.evidence import Evidence, new_evidence_id
 from ..service.keys import Client, Role
 from ..verdict import Decision, Report
@@ -105,7 +105,7 @@ async def create_validation(request: Request, client: PlatformClient) -> Respons
         report = await _validate(context, view, document, form.files_named("content"), requests, deposit, now)
         evidence_id = new_evidence_id()
         body = _report_bytes(report, evidence_id)
-        xml = render_etsi_xml(report)
+        xml = _render_etsi_xml(report) if _wants_xml(request) else None  # else made from the evidence when asked
         await asyncio.to_thread(
             context.evidence.record,
             _evidence(evidence_id, "validation", client, now, _file_digest(document), body, xml, report, context),
@@ -122,7 +122,7 @@ async def create_validation(request: Request, client: PlatformClient) -> Respons
             },
         )
         headers = {"Location": f"/v1/validations/{evidence_id}"}
-        if _wants_xml(request):
+        if xml is not None:
             return Response(xml, media_type=XML, headers=headers)
         return Response(body, media_type=JSON, headers=headers)
     finally:
@@ -201,17 +201,15 @@ async def create_bid_validation(request: Request, client: PlatformClient) -> Res
 @router.get("/validations/{evidence_id}", summary="The report of an earlier validation (its requester only)")
 async def get_validation(evidence_id: str, request: Request, client: PlatformClient) -> Response:
     evidence = await _own_evidence(request, evidence_id, client)
-    if _wants_xml(request) and evidence.report_xml is not None:
-        return Response(evidence.report_xml, media_type=XML)
+    if _wants_xml(request):
+        return Response(_etsi_xml(evidence), media_type=XML)
     return Response(evidence.report_json, media_type=JSON)
 
 
 @router.get("/validations/{evidence_id}/report.xml", summary="The ETSI TS 119 102-2 report of an earlier validation")
 async def get_validation_xml(evidence_id: str, request: Request, client: PlatformClient) -> Response:
     evidence = await _own_evidence(request, evidence_id, client)
-    if evidence.report_xml is None:
-        raise Problem(404, "not-found", "A bid has no ETSI report of its own: see each document's report.")
-    return Response(evidence.report_xml, media_type=XML)
+    return Response(_etsi_xml(evidence), media_type=XML)
 
 
 @router.get(
@@ -371,6 +369,17 @@ def _evidence(evidence_id, kind, client, now, digest, body, xml, report, context
     )
 
 
+def _etsi_xml(evidence: Evidence) -> bytes:
+    """The ETSI report of a validation: kept if it was asked for at the time, else made from the JSON report."""
+    if evidence.report_xml is not None:
+        return evidence.report_xml
+    if evidence.kind != "validation":
+        raise Problem(404, "not-found", "A bid has no ETSI report of its own: see each document's report.")
+    data = json.loads(evidence.report_json)
+    data.pop("id", None)
+    return _render_etsi_xml(report_from_dict(data))
+
+
 async def _own_evidence(request: Request, evidence_id: str, client: Client) -> Evidence:
     context = get_context(request)
     evidence = await asyncio.to_thread(context.evidence.get, evidence_id[:64])
@@ -378,3 +387,10 @@ async def _own_evidence(request: Request, evidence_id: str, client: Client) -> E
         # the same answer whether it does not exist or belongs to another platform: ids are not an oracle
         raise Problem(404, "not-found", f"No validation {evidence_id[:64]!r} of yours.")
     return evidence
+
+
+def _render_etsi_xml(report: Report) -> bytes:
+    """The ETSI TS 119 102-2 report; its module (pyHanko's generated ETSI bindings) loads on first use."""
+    from ..reports.etsi_xml import render_etsi_xml
+
+    return render_etsi_xml(report)
