@@ -21,7 +21,13 @@ EXIT_USAGE = 2
 
 
 class _Cli(click.Group):
-    """Turn every failure into one line on stderr and exit status 2."""
+    """Turn every failure into one line on stderr and exit status 2; load a command's module only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return _load(cmd_name) if cmd_name in _COMMANDS else None
 
     def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", False)
@@ -51,17 +57,19 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _register() -> None:
-    from .policy import policy
-    from .serve import keys, serve
-    from .tl import tl
-    from .validate import validate
-
-    main.add_command(validate)
-    main.add_command(tl)
-    main.add_command(policy)
-    main.add_command(serve)
-    main.add_command(keys)
+# Each command's module imports pyHanko, SQLAlchemy or FastAPI; loading only the one that runs keeps
+# ``trustsvc --help`` instant and lets ``trustsvc serve`` start its workers sooner.
+_COMMANDS = {
+    "validate": "validate:validate",
+    "tl": "tl:tl",
+    "policy": "policy:policy",
+    "serve": "serve:serve",
+    "keys": "serve:keys",
+}
 
 
-_register()
+def _load(name: str) -> click.Command:
+    import importlib
+
+    module, attr = _COMMANDS[name].split(":")
+    return getattr(importlib.import_module(f".{module}", __name__), attr)

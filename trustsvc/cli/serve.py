@@ -5,10 +5,18 @@ from __future__ import annotations
 import click
 
 from ..errors import ConfigurationError
-from ..service.keys import ApiKeys, Role
-from .context import open_store
+
+ROLES = ("platform", "curator", "admin")  # trustsvc.service.keys.Role, spelled out so --help imports no database code
 
 __all__ = ["serve", "keys"]
+
+
+def _api_keys():
+    """The store's API keys (imported here: the database code is not needed to start the server)."""
+    from ..service.keys import ApiKeys
+    from .context import open_store
+
+    return ApiKeys(open_store().engine)
 
 
 @click.command()
@@ -39,18 +47,20 @@ def keys() -> None:
 
 @keys.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--pilot", help="The pilot the client belongs to (platforms and curators).")
 def create_key(name: str, role: str, pilot: str | None) -> None:
     """Create a key for NAME and print it (it is shown only this once)."""
-    key = ApiKeys(open_store().engine).create(name, Role(role), pilot)
+    from ..service.keys import Role
+
+    key = _api_keys().create(name, Role(role), pilot)
     click.echo(key)
 
 
 @keys.command("list")
 def list_keys() -> None:
     """Every client: name, role, pilot, created, revoked."""
-    for client, created, revoked in ApiKeys(open_store().engine).list():
+    for client, created, revoked in _api_keys().list():
         status = f"revoked {revoked:%Y-%m-%d %H:%M}Z" if revoked else "active"
         click.echo(f"{client.name}\t{client.role.value}\t{client.pilot or '-'}\t{created:%Y-%m-%d %H:%M}Z\t{status}")
 
@@ -59,6 +69,6 @@ def list_keys() -> None:
 @click.argument("name")
 def revoke_key(name: str) -> None:
     """Revoke NAME's key (effective within 30 seconds on running workers)."""
-    if not ApiKeys(open_store().engine).revoke(name):
+    if not _api_keys().revoke(name):
         raise ConfigurationError(f"no active key named {name!r}", code="unknown-key")
     click.echo(f"revoked {name}")

@@ -65,14 +65,19 @@ def dotted(loc: Loc) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans."""
+    """SafeLoader with YAML 1.2 booleans; its messages are the ones users see for broken YAML."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The same rules on libyaml's parser (ten times faster, so the service starts sooner)."""
+
+
+for _loader in (_Loader, _FastLoader):
+    _loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
 
 
 class YamlError(Exception):
@@ -105,7 +110,14 @@ def _display(path: Path) -> str:
 
 
 def parse_yaml(text: str, label: str) -> YamlSource:
-    loader = _Loader(text)
+    try:
+        return _parse_yaml(text, label, _FastLoader)
+    except YamlError:
+        return _parse_yaml(text, label, _Loader)  # again on the pure-Python parser, for its exact messages
+
+
+def _parse_yaml(text: str, label: str, loader_class: type) -> YamlSource:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
