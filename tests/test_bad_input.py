@@ -460,7 +460,7 @@ def test_pdf_encrypted_with_a_password(tmp_path):
     [
         (("validate",), "Missing argument 'FILE'."),
         (("validate", "x.pdf", "--bogus"), "No such option '--bogus'."),
-        (("validate", "x.pdf", "--output", "xml"), "Invalid value for '--output': 'xml' is not one of 'json', 'text'."),
+        (("validate", "x.pdf", "--output", "xml"), "Invalid value for '--output': 'xml' is not one of 'json', 'text', 'etsi-xml'."),
         (("frobnicate",), "No such command 'frobnicate'."),
     ],
     ids=["no file", "unknown option", "unknown output", "unknown command"],

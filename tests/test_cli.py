@@ -84,6 +84,19 @@ def test_text_output_has_one_line_per_signature(pki_proxy):
     assert len(lines) == 4
 
 
+def test_etsi_xml_output_is_the_ts_119_102_2_report():
+    from lxml import etree
+
+    result = validate("pades/tampered-content-byte.pdf", "--offline", "--output", "etsi-xml")
+    assert result.returncode == 1 and result.stderr == ""
+    root = etree.fromstring(result.stdout.encode())
+    ns = {"vr": "http://uri.etsi.org/19102/v1.2.1#"}
+    assert root.tag == "{http://uri.etsi.org/19102/v1.2.1#}ValidationReport"
+    (status,) = root.xpath("vr:SignatureValidationReport/vr:SignatureValidationStatus", namespaces=ns)
+    assert status.findtext("vr:MainIndication", namespaces=ns) == "urn:etsi:019102:mainindication:total-failed"
+    assert status.findtext("vr:SubIndication", namespaces=ns) == "urn:etsi:019102:subindication:HASH_FAILURE"
+
+
 def test_no_signature_is_reported_as_a_document_error():
     result = validate("pades/no-signature.pdf", "--offline")
     report = json.loads(result.stdout)

@@ -84,7 +84,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     callback=_parse_time,
     help="When the platform received the file (its deposit receipt): a proof of existence of the signatures.",
 )
-@click.option("--output", "output", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option("--output", "output", type=click.Choice(["json", "text", "etsi-xml"]), default="json", show_default=True)
 def validate(
     file: Path, contents: tuple[Path, ...], at: datetime | None, trusted_lists: str | None,
     lotl_signers: tuple[Path, ...], source_name: str | None, anchors: tuple[Path, ...], offline: bool,
@@ -103,7 +103,12 @@ def validate(
     )
     if requests:
         report = apply_policies(report, requests, policies)
-    click.echo(render_json(report) if output == "json" else render_text(report), nl=output == "json")
+    if output == "etsi-xml":
+        from ..reports.etsi_xml import render_etsi_xml  # pyHanko's generated ETSI bindings: loaded only when asked
+
+        click.echo(render_etsi_xml(report), nl=False)
+    else:
+        click.echo(render_json(report) if output == "json" else render_text(report), nl=output == "json")
     sys.exit(exit_code(report))
 
 
