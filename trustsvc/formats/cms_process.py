@@ -1,6 +1,8 @@
-"""The ETSI EN 319 102-1 validation process for one CMS signature, whatever container it came in.
+"""The ETSI EN 319 102-1 validation process for one signature, whatever its format or container.
 
-Format validators (PAdES, CAdES, later ASiC) gather the evidence: the SignerInfo, the digest of what it signs,
+Format validators (PAdES, CAdES, XAdES, ASiC) gather the evidence: the signature's own core (for CMS the
+SignerInfo and the digest of what it signs, for XAdES the ds:Signature and its references; see
+:class:`SignatureCore`),
 the validation material the document embeds, the time-stamps attached to it, and any structural problem of the
 container (for a PDF: changes after signing). This module turns that evidence into a verdict:
 
@@ -22,6 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from asn1crypto import algos, cms, x509
 from pyhanko.sign.validation import errors as pyhanko_errors
@@ -51,8 +54,12 @@ from .tst import TimestampToken, check_token_integrity, check_token_validity
 __all__ = [
     "TimestampKind",
     "AttachedTimestamp",
+    "SignatureCore",
+    "SignatureEvidence",
+    "CmsCore",
     "CmsEvidence",
     "CmsOutcome",
+    "validate_signature",
     "validate_cms_signature",
     "validate_timestamp_set",
 ]
@@ -99,25 +106,117 @@ class AttachedTimestamp:
         return self.kind != TimestampKind.CONTENT
 
 
-@dataclass
-class CmsEvidence:
-    """Everything a format validator found about one CMS signature.
+class SignatureCore(Protocol):
+    """What differs between signature formats: how the signer's certificate is named, what the signature value
+    covers and how it is checked, which algorithms it used. Everything else of the process is shared."""
 
-    :param content_digest: the digest of the signed content for a hash algorithm; None if the content is not
-        available (a detached signature without its file).
+    def claimed_signing_time(self) -> datetime | None:
+        """The signing time the signer claims (never a proof); raises ValueError when unreadable."""
+        ...
+
+    def find_signer_certificate(self, candidates: list[x509.Certificate]) -> x509.Certificate | None: ...
+
+    def signing_certificate_reference(self, cert: x509.Certificate) -> str:
+        """``match``, ``mismatch`` or ``absent``: how the signed reference to the signer's certificate relates."""
+        ...
+
+    def check_integrity(
+        self, cert: x509.Certificate, errors: list[Finding], warnings: list[Finding]
+    ) -> SubIndication | None:
+        """Verify the signature value and the digests of what it signs (§ 5.2.7); None when intact."""
+        ...
+
+    def crypto_constraints(
+        self, cert: x509.Certificate, settings: ValidationSettings, moment: datetime
+    ) -> tuple[SubIndication, str] | None:
+        """The signature's own algorithms judged at `moment`; None when acceptable."""
+        ...
+
+    def facts(
+        self,
+        cert: x509.Certificate | None,
+        *,
+        qualification: Qualification | None,
+        signing_certificate_signed: bool,
+        revocation: RevocationFacts,
+        deposit_time: datetime | None,
+    ) -> SignatureFacts: ...
+
+
+@dataclass
+class SignatureEvidence:
+    """Everything a format validator found about one signature.
+
     :param structural_failure: a container-level reason the signature cannot hold (e.g. the PDF was changed after
         signing); reported as TOTAL_FAILED/FORMAT_FAILURE once integrity is established.
     """
 
-    signed_data: cms.SignedData
-    signer_info: cms.SignerInfo
-    content_digest: Callable[[str], bytes | None]
+    core: SignatureCore
     material: ValidationMaterial
     timestamps: list[AttachedTimestamp] = field(default_factory=list)
     structural_failure: Finding | None = None
     findings_errors: list[Finding] = field(default_factory=list)
     findings_warnings: list[Finding] = field(default_factory=list)
     findings_infos: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CmsCore:
+    """One CMS SignerInfo as a :class:`SignatureCore`.
+
+    :param content_digest: the digest of the signed content for a hash algorithm; None if the content is not
+        available (a detached signature without its file).
+    """
+
+    signed_data: cms.SignedData
+    signer_info: cms.SignerInfo
+    content_digest: Callable[[str], bytes | None]
+
+    def claimed_signing_time(self) -> datetime | None:
+        return claimed_signing_time(self.signer_info)
+
+    def find_signer_certificate(self, candidates: list[x509.Certificate]) -> x509.Certificate | None:
+        return find_signer_certificate(self.signer_info, candidates)
+
+    def signing_certificate_reference(self, cert: x509.Certificate) -> str:
+        return signing_certificate_reference(self.signer_info, cert)
+
+    def check_integrity(
+        self, cert: x509.Certificate, errors: list[Finding], warnings: list[Finding]
+    ) -> SubIndication | None:
+        return _check_cms_integrity(self, cert, errors, warnings)
+
+    def crypto_constraints(
+        self, cert: x509.Certificate, settings: ValidationSettings, moment: datetime
+    ) -> tuple[SubIndication, str] | None:
+        suite = settings.crypto_suite
+        verdict = suite.digest_algorithm_allowed(self.signer_info["digest_algorithm"], moment)
+        if verdict.allowed:
+            verdict = suite.signature_algorithm_allowed(
+                self.signer_info["signature_algorithm"], moment, cert.public_key
+            )
+        return crypto_failure(verdict)
+
+    def facts(self, cert, *, qualification, signing_certificate_signed, revocation, deposit_time) -> SignatureFacts:
+        return signature_facts(
+            self.signer_info,
+            cert,
+            qualification=qualification,
+            signing_certificate_signed=signing_certificate_signed,
+            revocation=revocation,
+            deposit_time=deposit_time,
+        )
+
+
+def CmsEvidence(  # noqa: N802 - reads as the evidence type it builds, as before the process became generic
+    signed_data: cms.SignedData,
+    signer_info: cms.SignerInfo,
+    content_digest: Callable[[str], bytes | None],
+    material: ValidationMaterial,
+    **rest,
+) -> SignatureEvidence:
+    """The evidence of one CMS signature (PAdES, CAdES, ASiC with CAdES)."""
+    return SignatureEvidence(CmsCore(signed_data, signer_info, content_digest), material, **rest)
 
 
 @dataclass(frozen=True)
@@ -154,17 +253,17 @@ class _KnownSoFar:
 
 
 class _Findings:
-    def __init__(self, evidence: CmsEvidence):
+    def __init__(self, evidence: SignatureEvidence):
         self.errors = list(evidence.findings_errors)
         self.warnings = list(evidence.findings_warnings)
         self.infos = list(evidence.findings_infos)
 
 
-async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSettings) -> CmsOutcome:
+async def validate_signature(evidence: SignatureEvidence, settings: ValidationSettings) -> CmsOutcome:
     """Run the EN 319 102-1 process on one signature and return its verdict with the facts behind it."""
     findings = _Findings(evidence)
-    signer_info = evidence.signer_info
-    claimed = _safe_claimed_time(signer_info, findings)
+    core = evidence.core
+    claimed = _safe_claimed_time(core, findings)
     known = _KnownSoFar()
 
     def outcome(indication, sub, cert=None, bst=None, anchor=None, ts=(), kinds=frozenset(), path=None) -> CmsOutcome:
@@ -173,8 +272,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
             qualification = _qualify(
                 settings, cert, path, evidence.material, bst or settings.validation_time, indication
             )
-        facts = signature_facts(
-            signer_info,
+        facts = core.facts(
             cert,
             qualification=qualification,
             signing_certificate_signed=known.signing_certificate_signed,
@@ -198,11 +296,11 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
         )
 
     # § 5.2.3: identification of the signing certificate
-    cert = find_signer_certificate(signer_info, evidence.material.certs)
+    cert = core.find_signer_certificate(evidence.material.certs)
     if cert is None:
         findings.errors.append(Finding("NO_SIGNING_CERTIFICATE", "The signer's certificate is not in the signature."))
         return outcome(Indication.INDETERMINATE, SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
-    reference = signing_certificate_reference(signer_info, cert)
+    reference = core.signing_certificate_reference(cert)
     known.signing_certificate_signed = reference == "match"
     if reference == "mismatch":
         findings.errors.append(
@@ -220,7 +318,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
         )
 
     # § 5.2.7: cryptographic verification
-    failure = _check_integrity(evidence, cert, findings)
+    failure = core.check_integrity(cert, findings.errors, findings.warnings)
     if failure is not None:
         return outcome(_indication_for(failure), failure, cert)
     if evidence.structural_failure is not None:
@@ -253,7 +351,8 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
             findings.errors.append(
                 Finding(
                     "TIMESTAMP_BROKEN",
-                    f"A {r.attached.kind} time-stamp of this signature is broken ({r.verdict.message}); "
+                    f"{_article(r.attached.kind)} {r.attached.kind} time-stamp of this signature is broken "
+                    f"({r.verdict.message}); "
                     "the signature cannot be relied on as presented.",
                 )
             )
@@ -265,7 +364,7 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
         return done(Indication.INDETERMINATE, SubIndication.TIMESTAMP_ORDER_FAILURE)
 
     # cryptographic constraints on the signature itself, at the best signature time
-    crypto = _signature_crypto(signer_info, cert, settings, bst)
+    crypto = core.crypto_constraints(cert, settings, bst)
     if crypto is not None:
         findings.errors.append(Finding("CRYPTO_CONSTRAINTS", crypto[1]))
         return done(Indication.INDETERMINATE, crypto[0])
@@ -311,6 +410,9 @@ async def validate_cms_signature(evidence: CmsEvidence, settings: ValidationSett
         )
         return done(Indication.TOTAL_FAILED, SubIndication.EXPIRED, anchor)
     return done(_indication_for(sub), sub, anchor)
+
+
+validate_cms_signature = validate_signature
 
 
 _PATH_CODES = {
@@ -360,30 +462,32 @@ def _indication_for(sub: SubIndication) -> Indication:
     return Indication.TOTAL_FAILED if sub in _FAILED else Indication.INDETERMINATE
 
 
-def _safe_claimed_time(signer_info: cms.SignerInfo, findings: _Findings) -> datetime | None:
+def _safe_claimed_time(core: SignatureCore, findings: _Findings) -> datetime | None:
     try:
-        return claimed_signing_time(signer_info)
+        return core.claimed_signing_time()
     except (ValueError, TypeError):
         findings.warnings.append(Finding("SIGNING_TIME_UNREADABLE", "The signing-time attribute cannot be read."))
         return None
 
 
-def _check_integrity(evidence: CmsEvidence, cert: x509.Certificate, findings: _Findings) -> SubIndication | None:
-    signer_info = evidence.signer_info
+def _check_cms_integrity(
+    core: CmsCore, cert: x509.Certificate, errors: list[Finding], warnings: list[Finding]
+) -> SubIndication | None:
+    signer_info = core.signer_info
     md_algorithm = signer_info["digest_algorithm"]["algorithm"].native
     try:
-        digest = evidence.content_digest(md_algorithm)
+        digest = core.content_digest(md_algorithm)
     except (ValueError, AttributeError, NotImplementedError) as e:  # pyHanko has no hash for an unknown OID
-        findings.errors.append(Finding("UNSUPPORTED_DIGEST", f"The digest algorithm cannot be computed ({e})."))
+        errors.append(Finding("UNSUPPORTED_DIGEST", f"The digest algorithm cannot be computed ({e})."))
         return SubIndication.FORMAT_FAILURE
     if digest is None:
-        findings.errors.append(
+        errors.append(
             Finding("SIGNED_DATA_NOT_FOUND", "The signed data is not available: supply the signed file as content.")
         )
         return SubIndication.SIGNED_DATA_NOT_FOUND
-    content_type = evidence.signed_data["encap_content_info"]["content_type"].native
+    content_type = core.signed_data["encap_content_info"]["content_type"].native
     if has_negative_rsa_modulus(cert.public_key):
-        findings.warnings.append(
+        warnings.append(
             Finding(
                 "NON_DER_PUBLIC_KEY",
                 "The signer's RSA modulus is encoded as a negative number (a known defect of some ID cards); "
@@ -393,34 +497,26 @@ def _check_integrity(evidence: CmsEvidence, cert: x509.Certificate, findings: _F
     try:
         intact, valid = validate_sig_integrity(signer_info, cert, content_type, digest, sig_validator=LENIENT_VALIDATOR)
     except pyhanko_errors.SignatureValidationError as e:
-        findings.errors.append(Finding("SIGNATURE_STRUCTURE", e.failure_message or "Malformed signature."))
+        errors.append(Finding("SIGNATURE_STRUCTURE", e.failure_message or "Malformed signature."))
         sub = e.ades_subindication
         if sub is not None and sub.standard_name in SubIndication.__members__:
             return SubIndication[sub.standard_name]
         return SubIndication.FORMAT_FAILURE
     except (ValueError, TypeError, NotImplementedError) as e:
-        findings.errors.append(Finding("SIGNATURE_STRUCTURE", f"The signature cannot be verified ({e})."))
+        errors.append(Finding("SIGNATURE_STRUCTURE", f"The signature cannot be verified ({e})."))
         return SubIndication.FORMAT_FAILURE
     if not intact:
-        findings.errors.append(
-            Finding("HASH_MISMATCH", "The signed data does not match the signature: it was altered.")
-        )
+        errors.append(Finding("HASH_MISMATCH", "The signed data does not match the signature: it was altered."))
         return SubIndication.HASH_FAILURE
     if not valid:
-        findings.errors.append(
-            Finding("SIGNATURE_INVALID", "The signature value does not verify with the signer's key.")
-        )
+        errors.append(Finding("SIGNATURE_INVALID", "The signature value does not verify with the signer's key."))
         return SubIndication.SIG_CRYPTO_FAILURE
     return None
 
 
-def _signature_crypto(
-    signer_info: cms.SignerInfo, cert: x509.Certificate, settings: ValidationSettings, moment: datetime
-) -> tuple[SubIndication, str] | None:
-    suite = settings.crypto_suite
-    verdict = suite.digest_algorithm_allowed(signer_info["digest_algorithm"], moment)
-    if verdict.allowed:
-        verdict = suite.signature_algorithm_allowed(signer_info["signature_algorithm"], moment, cert.public_key)
+def crypto_failure(verdict) -> tuple[SubIndication, str] | None:
+    """A crypto-suite verdict as the process reports it: no proof of existence before the algorithm's sunset, or
+    an algorithm never acceptable."""
     if verdict.allowed:
         return None
     sub = (
@@ -543,7 +639,8 @@ async def _validate_timestamps(
             warnings.append(
                 Finding(
                     "TIMESTAMP_NOT_VALIDATED",
-                    f"A {attached.kind} time-stamp could not be validated ({result.verdict.message}); "
+                    f"{_article(attached.kind)} {attached.kind} time-stamp could not be validated "
+                    f"({result.verdict.message}); "
                     "it is not used as proof of existence.",
                 )
             )
@@ -636,3 +733,7 @@ def _tsa_name(cert: x509.Certificate | None) -> str | None:
 def _ts_sort_key(result: _TimestampResult) -> datetime:
     token = result.attached.token
     return token.gen_time if token is not None else datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _article(word: str) -> str:
+    return "An" if word[:1] in "aeiou" else "A"
