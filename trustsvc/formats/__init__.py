@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..verdict import SignatureVerdict, TimestampVerdict
+from ..verdict import Finding, SignatureVerdict, TimestampVerdict
+from .asic import validate_asic
 from .cades import validate_cms
 from .content import DetachedContent
 from .detect import Detected, Kind, detect
 from .pades import validate_pdf
 from .settings import TrustProvider, ValidationSettings
 from .timestamp import validate_timestamp_token
+from .xades import validate_xades
 
 __all__ = [
     "DetachedContent",
@@ -29,6 +31,8 @@ class FormatResult:
     format: str
     signatures: tuple[SignatureVerdict, ...]
     document_timestamps: tuple[TimestampVerdict, ...] = ()
+    document_errors: tuple[Finding, ...] = ()
+    document_warnings: tuple[Finding, ...] = ()
 
 
 async def validate_detected(
@@ -46,4 +50,9 @@ async def validate_detected(
         assert detected.content_info is not None
         verdict = await validate_timestamp_token(detected.content_info, contents, settings)
         return FormatResult("RFC3161", (verdict,))
+    if detected.kind is Kind.ZIP:
+        asic = await validate_asic(detected.data, settings)
+        return FormatResult(asic.format, tuple(asic.signatures), (), tuple(asic.errors), tuple(asic.warnings))
+    if detected.kind is Kind.XML:
+        return FormatResult("XML", tuple(await validate_xades(detected.data, contents, settings)))
     raise InputError(f"no validator for {detected.kind.value} documents")

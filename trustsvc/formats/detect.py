@@ -48,16 +48,17 @@ def detect(data: bytes) -> Detected:
     if b"%PDF-" in head:
         return Detected(Kind.PDF, data)
     if data.startswith(b"PK\x03\x04"):
-        raise UnsupportedFormatError("ZIP containers (ASiC) are not supported yet")
+        return Detected(Kind.ZIP, data)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
-        raise UnsupportedFormatError("XML signatures (XAdES) are not supported yet")
+        return Detected(Kind.XML, data)
     der = _unarmour(data)
     if der is None:
         if _ZIP_END in data[-_ZIP_END_SPAN:]:  # a ZIP whose first local header is damaged: still a container
-            raise UnsupportedFormatError("ZIP containers (ASiC) are not supported yet")
+            return Detected(Kind.ZIP, data)
         raise InputError(
-            "not a signed document: neither PDF nor CMS/PKCS#7 nor an RFC 3161 time-stamp", code="not-a-signed-document"
+            "not a signed document: neither PDF, XML, ZIP (ASiC), CMS/PKCS#7 nor an RFC 3161 time-stamp",
+            code="not-a-signed-document",
         )
     return _classify_der(der)
 
