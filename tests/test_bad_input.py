@@ -39,7 +39,7 @@ from trustsvc.verdict import Indication
 #: Seconds a single validation may take; the subprocess is killed a little later (start-up included).
 TIME_LIMIT = 10.0
 AT = "2026-11-28T12:00:00Z"
-NOT_SIGNED = "not a signed document: neither PDF nor CMS/PKCS#7 nor an RFC 3161 time-stamp"
+NOT_SIGNED = "not a signed document: neither PDF, XML, ZIP (ASiC), CMS/PKCS#7 nor an RFC 3161 time-stamp"
 TRACEBACK_MARKERS = ("Traceback", 'File "', "internal error")
 
 
@@ -460,7 +460,10 @@ def test_pdf_encrypted_with_a_password(tmp_path):
     [
         (("validate",), "Missing argument 'FILE'."),
         (("validate", "x.pdf", "--bogus"), "No such option '--bogus'."),
-        (("validate", "x.pdf", "--output", "xml"), "Invalid value for '--output': 'xml' is not one of 'json', 'text', 'etsi-xml'."),
+        (
+            ("validate", "x.pdf", "--output", "xml"),
+            "Invalid value for '--output': 'xml' is not one of 'json', 'text', 'etsi-xml'.",
+        ),
         (("frobnicate",), "No such command 'frobnicate'."),
     ],
     ids=["no file", "unknown option", "unknown output", "unknown command"],
@@ -615,14 +618,19 @@ def _der(tag: int, content: bytes) -> bytes:
     return bytes([tag, 0x80 | len(size)]) + size + content
 
 
-def test_zip_with_damaged_first_header_is_an_unsupported_container():
+def test_zip_with_damaged_first_header_is_refused_as_malformed(tmp_path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("mimetype", "application/vnd.etsi.asic-e+zip")
         archive.writestr("META-INF/signatures001.xml", "<x/>")
     data = b"D?3\x00" + buffer.getvalue()[4:]
-    with pytest.raises(UnsupportedFormatError, match=r"^ZIP containers \(ASiC\) are not supported yet$"):
-        detect(data)
+    assert detect(data).kind is Kind.ZIP  # still recognised as a container by its end record
+    damaged = tmp_path / "damaged.asice"
+    damaged.write_bytes(data)
+    assert_refused(
+        validate_cli(damaged, cwd=tmp_path),
+        "The ZIP container is malformed: entry 'mimetype' has no local header where the central directory points",
+    )
 
 
 def test_signed_content_not_of_its_declared_type_is_unsupported():

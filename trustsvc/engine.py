@@ -41,14 +41,15 @@ async def validate_submission(
     names = submission.content_names or tuple(p.name for p in submission.contents)
     contents = [DetachedContent(name, Path(path)) for name, path in zip(names, submission.contents, strict=True)]
     result = await validate_detected(detected, contents, settings)
-    errors: tuple[Finding, ...] = ()
+    errors: tuple[Finding, ...] = result.document_errors
     if not result.signatures:
-        errors = (Finding("NO_SIGNATURE_FOUND", "The document carries no signature."),)
+        errors = (Finding("NO_SIGNATURE_FOUND", "The document carries no signature."), *errors)
     document = DocumentInfo(
         filename=submission.filename or submission.document.name,
         sha256=hashlib.sha256(data).hexdigest(),
         format=result.format,
         errors=errors,
+        warnings=result.document_warnings,
     )
     return Report(
         document=document,

@@ -286,11 +286,14 @@ class DocumentInfo:
     sha256: str
     format: str
     errors: tuple[Finding, ...] = ()
+    warnings: tuple[Finding, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"filename": self.filename, "sha256": self.sha256, "format": self.format}
         if self.errors:
             out["errors"] = [f.to_dict() for f in self.errors]
+        if self.warnings:
+            out["warnings"] = [f.to_dict() for f in self.warnings]
         return out
 
 
