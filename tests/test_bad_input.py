@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -676,3 +677,82 @@ def test_signature_placeholder_says_so(anchors):
     assert sig.errors[0].message == (
         "Signature field 'Sig1' is malformed: its /Contents holds no signature (an unsigned placeholder)."
     )
+
+
+# -- XML and ASiC ---------------------------------------------------------------------------------------------------
+
+_XML_BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">&lol3;</ds:Signature>"""
+_XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><bid>&xxe;</bid>"""
+_DTD_REFUSED = "XML input declares a DOCTYPE (DTDs and entities are refused)"
+
+
+def _container(entries: list[tuple[str, bytes]], compression: int = zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about a duplicate name written on purpose
+        archive.writestr("mimetype", "application/vnd.etsi.asic-e+zip", compress_type=zipfile.ZIP_STORED)
+        for name, data in entries:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bomb.xml", _XML_BOMB, _DTD_REFUSED),
+        ("xxe.xml", _XXE, _DTD_REFUSED),
+        (
+            "deep.xml",
+            b"<a>" * 5000 + b"</a>" * 5000,
+            re.compile(r"XML input refused: Excessive depth in document: 256, .*"),
+        ),
+        ("broken.xml", b"<ds:Signature xmlns:ds='http://www.w3.org/2000/09/xmldsig#'><unclosed>", re.compile(r".*")),
+        (
+            "traversal.asice",
+            _container([("../evil.txt", b"x"), ("META-INF/signatures001.xml", b"<x/>")]),
+            re.compile(r".*'\.\./evil\.txt'.*"),
+        ),
+        (
+            "bomb.asice",
+            _container([("bid.pdf", bytes(60 * 1024 * 1024))], zipfile.ZIP_DEFLATED),
+            re.compile(r"The ZIP entry 'bid\.pdf' expands \d+ times, more than the limit of 200 \(a ZIP bomb\)"),
+        ),
+        (
+            "duplicate.asice",
+            _container([("bid.pdf", b"a"), ("bid.pdf", b"b")]),
+            re.compile(r".*'bid\.pdf'.*"),
+        ),
+    ],
+    ids=["xml-bomb", "xxe", "too-deep", "not-well-formed", "zip-traversal", "zip-bomb", "zip-duplicate"],
+)
+def test_hostile_xml_and_containers_are_refused_in_one_line(tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = validate_cli(path, cwd=tmp_path)
+    assert_refused(result, message)
+    assert "root:" not in result.stderr  # nothing of /etc/passwd
+
+
+def test_an_xml_signature_over_nothing_is_not_a_pass(tmp_path):
+    result = validate_cli(SAMPLES / "xades" / "no-references.xml", "--at", AT, cwd=tmp_path)
+    report = assert_verdict(result)
+    (signature,) = report["signatures"]
+    assert (signature["indication"], signature["subindication"]) == ("TOTAL_FAILED", "FORMAT_FAILURE")
+    assert signature["errors"][0] == {
+        "code": "NO_REFERENCE",
+        "message": "The signature has no reference: it signs nothing.",
+    }
+    assert result.returncode == 1
+
+
+def test_a_container_without_signature_is_no_signature(tmp_path):
+    path = tmp_path / "unsigned.asice"
+    path.write_bytes(_container([("bid.pdf", b"%PDF-1.7 not signed")]))
+    report = assert_verdict(validate_cli(path, cwd=tmp_path))
+    assert report["signatures"] == []
+    assert report["document"]["format"] == "ASiC-E"
+    assert [e["code"] for e in report["document"]["errors"]] == ["NO_SIGNATURE_FOUND"]

@@ -45,10 +45,10 @@ def detect(data: bytes) -> Detected:
     if not data:
         raise InputError("the file is empty", code="empty-file")
     head = data[:1024]
+    if data.startswith(b"PK\x03\x04"):  # before the PDF test: a container may store a PDF near its start
+        return Detected(Kind.ZIP, data)
     if b"%PDF-" in head:
         return Detected(Kind.PDF, data)
-    if data.startswith(b"PK\x03\x04"):
-        return Detected(Kind.ZIP, data)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         return Detected(Kind.XML, data)
