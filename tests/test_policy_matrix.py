@@ -25,6 +25,8 @@ from trustsvc.trust.registry import TrustRegistry
 PILOTS = ("fr", "it", "cz", "se", "es", "procure")
 
 # sample [option]                                   fr        it       cz        se        es        procure
+# (xades/counter-signed.xml: the Italian counter-signature has no time-stamp, so it is judged now, after the
+# demo IT list withdrew its CA; the worst signature decides)
 MATRIX = """
 pades/b-b.pdf                                       ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
 pades/b-t.pdf                                       ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
@@ -60,6 +62,19 @@ pades/modified-after-signing.pdf                    REJECT    REJECT   REJECT   
 pades/second-signature-other-revision.pdf           REJECT    REJECT   REJECT    REJECT    REJECT    REJECT
 cades/enveloping-tampered-content.p7m               REJECT    REJECT   REJECT    REJECT    REJECT    REJECT
 pades/no-signature.pdf                              REJECT    REJECT   REJECT    REJECT    REJECT    REJECT
+xades/enveloped-b-lt.xml                            ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
+xades/enveloped-b-lta.xml                           ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
+xades/enveloping-b-lt.xml                           ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
+xades/epes-age.xml                                  ACCEPT    REJECT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
+xades/counter-signed.xml                            REJECT    REJECT   REJECT    MANUAL    REJECT    REJECT
+xades/tampered-content.xml                          REJECT    REJECT   REJECT    REJECT    REJECT    REJECT
+xades/wrapping-duplicate-id.xml                     REJECT    REJECT   REJECT    REJECT    REJECT    REJECT
+xades/wrapping-moved-content.xml                    REJECT    REJECT   REJECT    REJECT    REJECT    REJECT
+asic/asic-s-cades.asics                             ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
+asic/asic-e-xades.asice                             ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
+asic/asic-e-cades.asice                             ACCEPT    ACCEPT   ACCEPT    ACCEPT    ACCEPT    ACCEPT
+asic/asic-e-xades-unsigned-file.asice               MANUAL    MANUAL   MANUAL    MANUAL    MANUAL    MANUAL
+asic/asic-e-cades-tampered-file.asice               REJECT    REJECT   REJECT    REJECT    REJECT    REJECT
 """
 
 

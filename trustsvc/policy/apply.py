@@ -59,6 +59,10 @@ def apply_policies(report: Report, requests: list[PolicyRequest], policies: Poli
     return dataclasses.replace(report, policies=decisions)
 
 
+#: Document findings that mean part of what was submitted is not signed.
+_UNSIGNED_CONTENT = {"UNSIGNED_FILE"}
+
+
 def _decide(report: Report, request: PolicyRequest, policies: PolicySet) -> PolicyDecision:
     vt = report.validation_time
     if not report.signatures:
@@ -90,16 +94,35 @@ def _decide(report: Report, request: PolicyRequest, policies: PolicySet) -> Poli
             ManualCheckRef(c.id, c.description, legal_basis_text(policy, c.basis)) for c in policy.manual_checks
         )
     retry = max((d.retry_after for d, _ in judged if d.retry_after is not None), default=None)
+    decision = worst.decision
+    unsigned = [e for e in report.document.errors if e.code in _UNSIGNED_CONTENT]
+    if unsigned and _SEVERITY[decision] < _SEVERITY[Decision.MANUAL_REVIEW]:
+        # a container with files no signature covers: the signed part may stand, but the bid as submitted is
+        # not wholly signed; the authority decides what the unsigned files are worth
+        fmt = policy.rules.format if policy is not None else None
+        basis = legal_basis_text(policy, fmt.basis) if policy is not None and fmt is not None else None
+        decision = Decision.MANUAL_REVIEW
+        reasons = (
+            PolicyReason(
+                "OUTCOME",
+                "Part of the container is not signed: the authority decides whether the signed files alone make "
+                "the bid.",
+                None,
+                Decision.MANUAL_REVIEW.value,
+            ),
+            *(PolicyReason("R-FMT", e.message, basis, RuleResult.FAILED.value) for e in unsigned),
+            *reasons,
+        )
     return PolicyDecision(
         worst_policy.id if worst_policy else request.pilot,
-        worst.decision,
+        decision,
         reasons,
         pilot=request.pilot,
         version=policy.version if policy else None,
         title=policy.title if policy else None,
         signatures=tuple(d for d, _ in judged),
         manual_checks=checks,
-        retry_after=retry if worst.decision == Decision.RETRY else None,
+        retry_after=retry if decision == Decision.RETRY else None,
     )
 
 
