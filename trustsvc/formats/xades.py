@@ -322,6 +322,7 @@ async def _validate_signature(
     if scope_note:
         (warnings if scope == "PARTIAL" else infos).append(scope_note)
     infos.extend(_property_notes(signed_properties, qualifying))
+    warnings.extend(_data_object_format_notes(signed_properties, references, parent))
     evidence = SignatureEvidence(
         core,
         material,
@@ -482,6 +483,35 @@ def _property_notes(props: SignedProperties | None, qualifying: QualifyingProper
         )
     if props.policy_implied:
         notes.append(Finding("SIGNATURE_POLICY_IMPLIED", "The signature declares an implied signature policy."))
+    return notes
+
+
+def _data_object_format_notes(
+    props: SignedProperties | None, references: list[Reference], parent: etree._Element | None
+) -> list[Finding]:
+    """EN 319 132-1 5.2.4: each DataObjectFormat points at a data reference (by its Id); baseline signatures give
+    one per data reference, so that the signer commits to how the data is to be presented."""
+    if props is None or parent is not None:
+        return []
+    ids = {f"#{r.element.get('Id')}" for r in references if r.element.get("Id")}
+    dangling = [ref for ref in props.data_object_formats if ref not in ids]
+    notes = []
+    if dangling:
+        notes.append(
+            Finding(
+                "DATA_OBJECT_FORMAT_DANGLING",
+                f"A DataObjectFormat points at {dangling[0]}, which is no reference of the signature.",
+            )
+        )
+    described = set(props.data_object_formats)
+    undescribed = [r for r in _data_references(references, None) if f"#{r.element.get('Id')}" not in described]
+    if undescribed and props.data_object_formats:
+        notes.append(
+            Finding(
+                "DATA_OBJECT_FORMAT_MISSING",
+                f"Reference {undescribed[0].index + 1} has no DataObjectFormat saying what kind of data it signs.",
+            )
+        )
     return notes
 
 
