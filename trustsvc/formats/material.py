@@ -8,6 +8,7 @@ certificate validation as local knowledge.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ import asn1crypto.pdf  # noqa: F401  (registers adobe_revocation_info_archival)
 from asn1crypto import cms, core, crl, ocsp, x509
 from pyhanko.sign.ades.asn1_util import register_cms_attribute
 
-__all__ = ["ValidationMaterial", "material_from_signed_data", "basic_to_ocsp_response"]
+__all__ = ["ValidationMaterial", "material_from_signed_data", "basic_to_ocsp_response", "parsed_once"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,18 @@ class CertificateValues(core.SequenceOf):
 if "1.2.840.113549.1.9.16.2.24" not in cms.CMSAttributeType._map:
     register_cms_attribute("1.2.840.113549.1.9.16.2.23", "certificate_values", CertificateValues)
     register_cms_attribute("1.2.840.113549.1.9.16.2.24", "revocation_values", RevocationValues)
+
+
+_LOADERS = {"certificate": x509.Certificate.load, "crl": crl.CertificateList.load, "ocsp": ocsp.OCSPResponse.load}
+
+
+@functools.lru_cache(maxsize=2048)
+def parsed_once(kind: str, der: bytes):
+    """A certificate, CRL or OCSP response a document embeds, parsed in full (so that a broken one fails here,
+    where the caller can skip it, not later) and cached by content: the CA, responder and TSA material of one
+    issuer recurs from bid to bid. Callers only read the objects. Raises asn1crypto's errors for garbage."""
+    _LOADERS[kind](der).native  # noqa: B018 - a throw-away full parse: garbage fails here
+    return _LOADERS[kind](der)  # the kept object parses lazily (dump() of a fully parsed one walks every node)
 
 
 def basic_to_ocsp_response(basic: ocsp.BasicOCSPResponse) -> ocsp.OCSPResponse:

@@ -14,7 +14,7 @@ import io
 import logging
 from dataclasses import dataclass
 
-from asn1crypto import cms, core, crl, ocsp, x509
+from asn1crypto import cms, core
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt.api import AuthStatus
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
@@ -32,7 +32,7 @@ from . import pyhanko_speedups  # noqa: F401  (faster /Contents parsing)
 from .cms_process import AttachedTimestamp, CmsEvidence, TimestampKind, validate_cms_signature, validate_timestamp_set
 from .cms_signer import attribute_values, signer_identity
 from .digests import digest_bytes
-from .material import ValidationMaterial, material_from_signed_data
+from .material import ValidationMaterial, material_from_signed_data, parsed_once
 from .parse_errors import ASN1_ERRORS, PDF_ERRORS
 from .pdf_diff import DIFF_POLICY
 from .settings import ValidationSettings
@@ -162,14 +162,7 @@ def _collect_fields(reader: PdfFileReader) -> list[_Field]:
     return fields
 
 
-@functools.lru_cache(maxsize=2048)
-def _parsed(kind: str, der: bytes):
-    """A DSS entry parsed in full (so that a broken one is skipped here, not fatal later). Cached by content: the
-    CA, responder and TSA certificates of one issuer recur from bid to bid; the objects are only read."""
-    loader = {"/Certs": x509.Certificate.load, "/CRLs": crl.CertificateList.load, "/OCSPs": ocsp.OCSPResponse.load}
-    item = loader[kind](der)
-    item.native  # noqa: B018
-    return item
+_DSS_KINDS = {"/Certs": "certificate", "/CRLs": "crl", "/OCSPs": "ocsp"}
 
 
 def _dss_material(reader: PdfFileReader) -> ValidationMaterial:
@@ -187,7 +180,7 @@ def _dss_material(reader: PdfFileReader) -> ValidationMaterial:
         ):
             for ref in dss.get(key, generic.ArrayObject()):
                 try:
-                    adder([_parsed(key, bytes(ref.get_object().data))])
+                    adder([parsed_once(_DSS_KINDS[key], bytes(ref.get_object().data))])
                 except (*PDF_ERRORS, *ASN1_ERRORS) as e:
                     logger.info("skipping unreadable DSS entry %s: %s", key, e)
     except PDF_ERRORS as e:

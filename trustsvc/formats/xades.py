@@ -124,9 +124,10 @@ class _Document:
     def __init__(self, root: etree._Element, contents: dict[str, DetachedContent]):
         self.root = root
         self.contents = contents
-        self.duplicates = duplicate_ids(root)
+        found = element_ids(root)
+        self.duplicates = duplicate_ids(root, found)
         self.ids: dict[str, etree._Element] = {}
-        for value, element in element_ids(root):
+        for value, element in found:
             self.ids.setdefault(value, element)
         if not self.duplicates:
             xmlsec.tree.add_ids(root, ["Id", "ID", "id"])
@@ -311,7 +312,8 @@ async def _validate_signature(
             SubIndication.SIGNED_DATA_NOT_FOUND, "SIGNED_PROPERTIES_NOT_SIGNED", properties_problem
         )
     material = validation_material(signature, qualifying)
-    key_info_certs = [c for c in material.certs if c.dump() in _key_info_ders(signature)]
+    key_info = _key_info_ders(signature)
+    key_info_certs = [c for c in material.certs if c.dump() in key_info]
     core = XadesCore(document, signature, references, reference_problem, signed_properties, structural, key_info_certs)
     await _hash_external_contents(document, references)
     # the expensive part (digests over the whole document) runs off the event loop, for the likely signer

@@ -13,11 +13,11 @@ import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from asn1crypto import crl, ocsp, x509
+from asn1crypto import ocsp
 from lxml import etree
 
 from ..verdict import SignaturePolicyRef
-from .material import ValidationMaterial, basic_to_ocsp_response
+from .material import ValidationMaterial, basic_to_ocsp_response, parsed_once
 from .parse_errors import ASN1_ERRORS
 from .xml_dsig import DIGEST_METHODS, NS, Reference
 
@@ -231,9 +231,7 @@ def validation_material(signature: etree._Element, qualifying: QualifyingPropert
         der = decode_b64(element.text)
         if der:
             try:
-                value = crl.CertificateList.load(der)
-                value.native  # noqa: B018 - parse now, so that garbage is dropped here
-                material.add_crls([value])
+                material.add_crls([parsed_once("crl", der)])
             except ASN1_ERRORS:
                 continue
     for element in usp.iter(f"{{{X132}}}EncapsulatedOCSPValue", f"{{{X122}}}EncapsulatedOCSPValue"):
@@ -247,9 +245,7 @@ def _add_cert(material: ValidationMaterial, der: bytes | None) -> None:
     if not der:
         return
     try:
-        cert = x509.Certificate.load(der)
-        cert.subject  # noqa: B018 - parse now, so that garbage is dropped here
-        material.add_certs([cert])
+        material.add_certs([parsed_once("certificate", der)])
     except ASN1_ERRORS:
         return
 
@@ -259,9 +255,7 @@ def _ocsp(der: bytes | None) -> ocsp.OCSPResponse | None:
     if not der:
         return None
     try:
-        response = ocsp.OCSPResponse.load(der)
-        response["response_status"].native  # noqa: B018
-        return response
+        return parsed_once("ocsp", der)
     except ASN1_ERRORS:
         pass
     try:
