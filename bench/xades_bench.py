@@ -74,6 +74,7 @@ from lxml import etree
 
 from trustsvc.engine import Submission, validate_submission
 from trustsvc.formats import ValidationSettings
+from trustsvc.formats.material import der_of
 from trustsvc.formats.xades import (
     _SIGNATURE,
     MAX_XML_BYTES,
@@ -332,7 +333,7 @@ def trustsvc_core(data: bytes) -> Outcome:
         return Outcome(False, f"duplicates={document.duplicates} {problem} {properties_problem}")
     material = validation_material(signature, qualifying)
     key_info = _key_info_ders(signature)
-    key_info_certs = [c for c in material.certs if c.dump() in key_info]
+    key_info_certs = [c for c in material.certs if der_of(c) in key_info]
     core = XadesCore(document, signature, references, None, signed_properties, None, key_info_certs)
     cert = core.find_signer_certificate(material.certs)
     if cert is None:

@@ -18,7 +18,7 @@ import asn1crypto.pdf  # noqa: F401  (registers adobe_revocation_info_archival)
 from asn1crypto import cms, core, crl, ocsp, x509
 from pyhanko.sign.ades.asn1_util import register_cms_attribute
 
-__all__ = ["ValidationMaterial", "material_from_signed_data", "basic_to_ocsp_response", "parsed_once"]
+__all__ = ["ValidationMaterial", "material_from_signed_data", "basic_to_ocsp_response", "parsed_once", "der_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,16 @@ def parsed_once(kind: str, der: bytes):
     where the caller can skip it, not later) and cached by content: the CA, responder and TSA material of one
     issuer recurs from bid to bid. Callers only read the objects. Raises asn1crypto's errors for garbage."""
     _LOADERS[kind](der).native  # noqa: B018 - a throw-away full parse: garbage fails here
-    return _LOADERS[kind](der)  # the kept object parses lazily (dump() of a fully parsed one walks every node)
+    item = _LOADERS[kind](der)  # the kept object parses lazily
+    item._trustsvc_der = der  # dump() of an object that was read from walks every node; see der_of
+    return item
+
+
+def der_of(item) -> bytes:
+    """The DER of a certificate, CRL or OCSP response: as read for :func:`parsed_once` objects (no re-encoding
+    walk; they are never modified), else asn1crypto's dump()."""
+    der = getattr(item, "_trustsvc_der", None)
+    return der if der is not None else item.dump()
 
 
 def basic_to_ocsp_response(basic: ocsp.BasicOCSPResponse) -> ocsp.OCSPResponse:
@@ -86,7 +95,7 @@ class ValidationMaterial:
     _seen: set[bytes] = field(default_factory=set, repr=False)
 
     def _add(self, target: list, item) -> None:
-        key = hashlib.sha256(item.dump()).digest()
+        key = hashlib.sha256(der_of(item)).digest()
         if key not in self._seen:
             self._seen.add(key)
             target.append(item)

@@ -38,6 +38,7 @@ from .cms_process import (
 from .cms_signer import signer_identity
 from .content import DetachedContent
 from .digests import digest_bytes
+from .material import der_of
 from .parse_errors import ASN1_ERRORS
 from .settings import ValidationSettings
 from .signer_facts import certificate_facts
@@ -194,7 +195,7 @@ class XadesCore:
             if problem is not None:
                 errors.append(Finding(problem.code, problem.message))
                 return problem.subindication
-        result = self.core_results.get(cert.dump())
+        result = self.core_results.get(der_of(cert))
         if result is None:  # the process picked another certificate than the one verified ahead
             result = self.verify(cert)
         if result.problem is not None:
@@ -203,8 +204,9 @@ class XadesCore:
         return None
 
     def verify(self, cert: x509.Certificate) -> CoreResult:
-        result = verify_core(self.document.root, self.signature, cert.dump(), self.references, self.document.contents)
-        self.core_results[cert.dump()] = result
+        der = der_of(cert)
+        result = verify_core(self.document.root, self.signature, der, self.references, self.document.contents)
+        self.core_results[der] = result
         return result
 
     # -- algorithms and facts -------------------------------------------------------------------------------------
@@ -266,7 +268,7 @@ def _digest_matches(cert: x509.Certificate, algorithm: str | None, digest: bytes
     if algorithm is None or digest is None:
         return False
     try:
-        return hashlib.new(algorithm, cert.dump()).digest() == digest
+        return hashlib.new(algorithm, der_of(cert)).digest() == digest
     except ValueError:
         return False
 
@@ -313,7 +315,7 @@ async def _validate_signature(
         )
     material = validation_material(signature, qualifying)
     key_info = _key_info_ders(signature)
-    key_info_certs = [c for c in material.certs if c.dump() in key_info]
+    key_info_certs = [c for c in material.certs if der_of(c) in key_info]
     core = XadesCore(document, signature, references, reference_problem, signed_properties, structural, key_info_certs)
     await _hash_external_contents(document, references)
     # the expensive part (digests over the whole document) runs off the event loop, for the likely signer
