@@ -28,7 +28,7 @@ from certomancer.registry import CertLabel
 from cryptography.hazmat.primitives import serialization
 
 import testpki
-from conftest import ROOT, SAMPLES, T_VAL, validate
+from conftest import PEM, ROOT, SAMPLES, T_VAL, validate
 from demo_lists import pilot_lists, utc
 from trustsvc.reports.signed import unwrap_signed_report
 from trustsvc.trust.anchors import AnchorSet
@@ -299,6 +299,24 @@ def test_public_endpoints(server):
         spec = anyone.get("/openapi.json").json()
         assert {"/v1/validations", "/v1/bids", "/v1/policies", "/v1/trusted-lists", "/health"} <= set(spec["paths"])
         assert anyone.get("/docs").status_code == 200
+
+
+def test_bidders_check_a_certificate_without_an_account(server):
+    with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as anyone:
+        es = (PEM / "ms-es" / "signer-qscd.pem").read_bytes()
+        body = anyone.post("/v1/certificates/check", files={"file": ("mine.pem", es)}).json()
+        assert body["kind"] == "certificate" and body["certificate"]["qualification"] == "AdESig-QC"
+        decisions = {p["pilot"]: p["decision"] for p in body["pilots"]}
+        assert decisions["it"] == "REJECT" and decisions["fr"] == "ACCEPT"
+        italy = next(p for p in body["pilots"] if p["pilot"] == "it")
+        assert italy["rule"] == "R-QSCD" and italy["next_step"].startswith("Italy requires a qualified electronic")
+        key = (PEM.parent / "keys" / "signer-qscd.key.pem").read_bytes()
+        refused = anyone.post("/v1/certificates/check", files={"file": ("mine.key", key)})
+        problem = assert_problem(refused, 422, "invalid-input")
+        assert problem["code"] == "private-key" and problem["detail"].startswith("This is a private key")
+        assert_problem(anyone.post("/v1/certificates/check", files={"other": ("x", b"x")}), 400, "missing-file")
+    leftovers = [p for p in server.tmp.rglob("*") if p.is_file()]
+    assert leftovers == [], leftovers  # nothing of the uploads kept
 
 
 def test_public_endpoints_are_rate_limited(server):

@@ -12,6 +12,7 @@ from .context import service_context
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .problems import install_problem_handlers
 from .routes_info import router as info_router
+from .routes_precheck import router as precheck_router
 from .routes_validation import router as validation_router
 
 __all__ = ["create_app"]
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(validation_router)
     app.include_router(info_router)
+    app.include_router(precheck_router)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -65,6 +65,8 @@ _COMMANDS = {
     "policy": "policy:policy",
     "serve": "serve:serve",
     "keys": "serve:keys",
+    "precheck": "precheck:precheck",
+    "agreement": "agreement:agreement",
 }
 
 

@@ -737,3 +737,34 @@ def _ts_sort_key(result: _TimestampResult) -> datetime:
 
 def _article(word: str) -> str:
     return "An" if word[:1] in "aeiou" else "A"
+
+
+@dataclass(frozen=True)
+class CertificateJudgement:
+    """A certificate judged on its own, as the signer's certificate of a signature made at `moment` would be."""
+
+    indication: Indication
+    subindication: SubIndication | None
+    message: str | None
+    trust_anchor: TrustAnchorRef | None
+    qualification: Qualification | None
+    revocation: RevocationFacts
+    path: ValidationPath | None = None
+
+
+async def judge_certificate(
+    cert: x509.Certificate, material: ValidationMaterial, settings: ValidationSettings, moment: datetime
+) -> CertificateJudgement:
+    """The signer-certificate steps of the process (path, revocation, qualification) without a signature: what a
+    bidder's pre-check needs to know before signing."""
+    path = await _signer_path(cert, material, settings, moment)
+    revocation = await signer_revocation_facts(cert, path, settings, moment)
+    if path.ok:
+        indication, sub, message = Indication.TOTAL_PASSED, None, None
+    else:
+        sub = path.subindication
+        assert sub is not None
+        indication, message = _indication_for(sub), path.message
+    qualification = _qualify(settings, cert, path.path, material, moment, indication)
+    anchor = _anchor_ref(path, settings)
+    return CertificateJudgement(indication, sub, message, anchor, qualification, revocation, path.path)
