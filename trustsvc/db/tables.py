@@ -289,3 +289,117 @@ class LeaseRow(_Table, table=True):
     name: str = Field(sa_column=Column(String(64), primary_key=True))
     holder: str = Field(sa_column=Column(String(128), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+# -- the cross-pilot CA agreement (trustsvc.trust.agreement) --------------------------------------------------------
+
+#: Values of ``agreement_entry.status``; the SQL conditions below spell them out too.
+_AGREEMENT_NOT_WITHDRAWN = text("status <> 'withdrawn'")
+
+
+class AgreementEntryRow(_Table, table=True):
+    """A CA proposed for, in, or withdrawn from the legal teams' curated agreement.
+
+    At most one entry per certificate is not withdrawn: a concurrent second proposal of the same CA fails on the
+    partial unique index even if it got past the application's check. A CA withdrawn and proposed again is a new
+    entry, so the old one keeps its effective dates for validations of the past.
+    """
+
+    __tablename__ = "agreement_entry"
+    __table_args__ = (
+        Index(
+            "uq_agreement_entry_active_certificate",
+            "certificate_sha256",
+            unique=True,
+            sqlite_where=_AGREEMENT_NOT_WITHDRAWN,
+            postgresql_where=_AGREEMENT_NOT_WITHDRAWN,
+        ),
+        CheckConstraint("status IN ('proposed', 'in_force', 'withdrawal_proposed', 'withdrawn')", name="status"),
+        CheckConstraint("quality_level BETWEEN 1 AND 5", name="quality_level"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    certificate: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The CA certificate, DER."""
+    certificate_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    country: str = Field(sa_column=Column(String(2), nullable=False))
+    justification: str = Field(sa_column=Column(Text, nullable=False))
+    quality_level: int = Field(sa_column=Column(Integer, nullable=False))
+    valid_from: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    valid_to: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    source_document: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    proposed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    effective_from: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    """When the last pilot approved the addition: in force from then on."""
+    effective_to: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    """When the last pilot approved the withdrawal: no longer in force from then on."""
+
+
+class AgreementApprovalRow(_Table, table=True):
+    """One pilot's approval of an entry's addition or withdrawal; the unique constraint makes a second approval by
+    the same pilot impossible, whatever races the application code loses."""
+
+    __tablename__ = "agreement_approval"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "change", "pilot"),
+        CheckConstraint("change IN ('addition', 'withdrawal')", name="change"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agreement_entry.id", ondelete="RESTRICT"), nullable=False)
+    )
+    change: str = Field(sa_column=Column(String(16), nullable=False))
+    pilot: str = Field(sa_column=Column(String(32), nullable=False))
+    curator: str = Field(sa_column=Column(String(128), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AgreementAuditRow(_Table, table=True):
+    """One record of the agreement's append-only audit trail, chained by hash to the record before it.
+
+    Ids are assigned by the writer from :class:`AgreementAuditHeadRow` (the hash covers the id, so it must be known
+    before the insert); the unique ``prev_hash`` makes a second record chained to the same predecessor impossible.
+    trustsvc never updates or deletes these rows.
+    """
+
+    __tablename__ = "agreement_audit"
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('propose', 'approve', 'propose_withdrawal', 'approve_withdrawal', 'in_force', 'withdrawn', "
+            "'import')",
+            name="action",
+        ),
+    )
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    curator: str = Field(sa_column=Column(String(128), nullable=False))
+    pilot: str | None = Field(default=None, sa_column=Column(String(32)))
+    action: str = Field(sa_column=Column(String(32), nullable=False))
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agreement_entry.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    """Canonical JSON of what changed."""
+    prev_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+
+
+class AgreementAuditHeadRow(_Table, table=True):
+    """The single row naming the last audit record (its id and hash).
+
+    Every change to the agreement locks this row, so writers append one after the other; and a record deleted from
+    the end of the trail, or added behind trustsvc's back, no longer matches it.
+    """
+
+    __tablename__ = "agreement_audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=Column(Integer, nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
