@@ -353,10 +353,13 @@ async def precheck_bytes(
 
 async def precheck_upload(data: bytes, filename: str, context) -> PrecheckResult:
     """The service's pre-check: the trust snapshot in force and the service's fetcher (online unless offline)."""
-    view = context.trust.current
-    settings = ValidationSettings(
-        validation_time=datetime.now(timezone.utc), trust=view.resolved.provider, fetcher_backend=context.fetcher
-    )
+    import asyncio
+
+    from .trust.agreement_trust import with_agreement
+
+    now = datetime.now(timezone.utc)
+    trust = await asyncio.to_thread(with_agreement, context.trust.current.resolved.provider, context.engine, now)
+    settings = ValidationSettings(validation_time=now, trust=trust, fetcher_backend=context.fetcher)
     return await precheck_bytes(data, filename, settings, context.policies)
 
 

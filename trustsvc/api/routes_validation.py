@@ -25,6 +25,7 @@ from ..policy.catalogue import PolicyLookupError
 from ..reports.parse import report_from_dict
 from ..service.evidence import Evidence, new_evidence_id
 from ..service.keys import Client, Role
+from ..trust.agreement_trust import with_agreement
 from ..verdict import Decision, Report
 from .bids import pair_bid_files
 from .context import ServiceContext, get_context
@@ -241,8 +242,9 @@ async def _validate(
 ) -> Report:
     if deposit is not None and deposit > now:
         raise Problem(400, "invalid-deposit-time", "The deposit time is in the future.")
+    trust = await asyncio.to_thread(with_agreement, view.resolved.provider, context.engine, now)
     settings = ValidationSettings(
-        validation_time=now, trust=view.resolved.provider, fetcher_backend=context.fetcher, deposit_time=deposit
+        validation_time=now, trust=trust, fetcher_backend=context.fetcher, deposit_time=deposit
     )
     submission = Submission(
         document=document.path,

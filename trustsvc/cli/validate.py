@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from ..policy.apply import ALL, PolicyRequest, apply_policies, resolve_requests
 from ..policy.catalogue import PolicyLookupError, PolicySet
 from ..reports.json import render_json
 from ..reports.text import render_text
+from ..trust.agreement_trust import with_agreement
 from ..trust.setup import ResolvedTrust, trust_from_location, trust_from_store, with_anchors
 from ..verdict import exit_code
 from .context import now, open_store, policy_set, trust_source
@@ -97,7 +99,7 @@ def validate(
     validation_time = at or now()
     if deposit_time is not None and deposit_time > validation_time:
         raise click.BadParameter("the deposit time is after the validation time", param_hint="--deposit-time")
-    trust = _resolve_trust(trusted_lists, lotl_signers, source_name, anchors)
+    trust = _resolve_trust(trusted_lists, lotl_signers, source_name, anchors, validation_time)
     report = asyncio.run(
         _validate(file, contents, validation_time, at is not None, trust, offline, fetch_timeout, deposit_time)
     )
@@ -125,13 +127,20 @@ def _policy_requests(names: tuple[str, ...], all_policies: bool, policies: Polic
 
 
 def _resolve_trust(
-    trusted_lists: str | None, lotl_signers: tuple[Path, ...], source_name: str | None, anchors: tuple[Path, ...]
+    trusted_lists: str | None,
+    lotl_signers: tuple[Path, ...],
+    source_name: str | None,
+    anchors: tuple[Path, ...],
+    validation_time: datetime,
 ) -> ResolvedTrust:
     if trusted_lists:
         return with_anchors(trust_from_location(trusted_lists, now(), lotl_signers), anchors)
     if source_name == "none":
         return with_anchors(None, anchors)
-    return with_anchors(trust_from_store(open_store(), trust_source(source_name), now()), anchors)
+    store = open_store()
+    resolved = with_anchors(trust_from_store(store, trust_source(source_name), now()), anchors)
+    # the curated agreement as it stood at the validation time
+    return dataclasses.replace(resolved, provider=with_agreement(resolved.provider, store.engine, validation_time))
 
 
 async def _validate(file, contents, validation_time, historical, trust: ResolvedTrust, offline, fetch_timeout, deposit):
