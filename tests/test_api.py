@@ -25,6 +25,7 @@ import httpx
 import pytest
 from asn1crypto import cms
 from certomancer.registry import CertLabel
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 import testpki
@@ -32,6 +33,7 @@ from conftest import PEM, ROOT, SAMPLES, T_VAL, validate
 from demo_lists import pilot_lists, utc
 from trustsvc.reports.signed import unwrap_signed_report
 from trustsvc.trust.anchors import AnchorSet
+from trustsvc.trust.tsl_signature import verify_list_signature
 from trustsvc.trust.tsl_write import signed_list_bytes
 
 pytest_plugins = ["conftest_db"]
@@ -501,6 +503,72 @@ def test_validation_time_is_now(server):
     with server.client() as client:
         report = post_file(client, SAMPLES / "pades" / "b-lt.pdf").json()
     assert report["validation_time"] > T_VAL.isoformat()[:10]
+
+
+def _curator_keys(server: Server) -> dict[str, str]:
+    keys = {}
+    for pilot in ("fr", "it", "cz", "se", "es"):
+        made = subprocess.run(
+            [TRUSTSVC, "keys", "create", f"legal-{pilot}", "--role", "curator", "--pilot", pilot],
+            env=server.env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        keys[pilot] = made.stdout.strip()
+    return keys
+
+
+def test_curators_agree_on_a_ca_and_bids_under_it_pass_the_cross_pilot_policy(server):
+    """Last in this module: the agreement it builds stays in the shared server's database."""
+    keys = _curator_keys(server)
+    cz_bid = SAMPLES / "pades" / "b-lt-cz.pdf"  # its CA was withdrawn from the demo CZ list before it signed
+
+    def curator(pilot: str) -> httpx.Client:
+        return httpx.Client(base_url=server.url, timeout=60, trust_env=False,
+                            headers={"Authorization": f"Bearer {keys[pilot]}"})  # fmt: skip
+
+    def cross_pilot_decision() -> str:
+        with server.client() as platform:
+            report = post_file(platform, cz_bid, policy="procure").json()
+        return report["policies"][0]["decision"]
+
+    with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as anyone:
+        assert anyone.get("/v1/agreement").json() == {"entries": []}
+    fields = {
+        "name": "CZ Test Qualified CA", "country": "CZ", "quality_level": "4",
+        "justification": "Assessed by the five legal teams.", "valid_from": "2025-01-01T00:00:00Z",
+        "source_document": "https://procure.example/assessments/cz-qca",
+    }  # fmt: skip
+    certificate = {"certificate": ("qca.pem", (PEM / "ms-cz" / "qca.pem").read_bytes())}
+    with server.client("curator") as no_pilot:
+        assert_problem(no_pilot.post("/v1/agreement/entries", files=certificate, data=fields), 403, "forbidden")
+    with server.client() as platform:
+        assert_problem(platform.post("/v1/agreement/entries", files=certificate, data=fields), 403, "forbidden")
+    with curator("fr") as fr:
+        entry = fr.post("/v1/agreement/entries", files=certificate, data=fields).json()
+        assert (entry["status"], entry["approvals"]) == ("proposed", {"fr": "legal-fr"})
+        again = fr.post(f"/v1/agreement/entries/{entry['id']}/approve")
+        assert_problem(again, 409, "already-approved")
+        duplicate = fr.post("/v1/agreement/entries", files=certificate, data=fields)
+        assert_problem(duplicate, 409, "already-in-agreement")
+        key = {"certificate": ("oops.key", (PEM.parent / "keys" / "signer-qscd.key.pem").read_bytes())}
+        assert_problem(fr.post("/v1/agreement/entries", files=key, data=fields), 422, "private-key")
+    for pilot in ("it", "cz", "se"):
+        with curator(pilot) as client:
+            assert client.post(f"/v1/agreement/entries/{entry['id']}/approve").json()["status"] == "proposed"
+    assert cross_pilot_decision() == "REJECT"  # four of five pilots: not in force yet
+    with curator("es") as es:
+        done = es.post(f"/v1/agreement/entries/{entry['id']}/approve", json={"reason": "agreed in session 12"})
+        assert done.json()["status"] == "in_force" and done.json()["missing_pilots"] == []
+        audit = es.get("/v1/agreement/audit").json()
+    time.sleep(1.1)  # in force from the whole second after the last approval (list times have no fractions)
+    assert cross_pilot_decision() == "ACCEPT"
+    assert audit["intact"] is True and [r["action"] for r in audit["records"]][:2] == ["propose", "approve"]
+    with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as anyone:
+        listed = anyone.get("/v1/agreement/list.xml")
+    assert listed.headers["content-type"] == "application/xml"
+    operator = x509.load_pem_x509_certificate((ROOT / "trust_lists" / "demo" / "report-signer.pem").read_bytes())
+    verification, signed = verify_list_signature(listed.content, [operator.public_bytes(serialization.Encoding.DER)])
+    assert verification.verified, verification
+    assert signed is not None
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

@@ -11,6 +11,7 @@ from ..settings import Settings, get_settings
 from .context import service_context
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .problems import install_problem_handlers
+from .routes_agreement import router as agreement_router
 from .routes_info import router as info_router
 from .routes_precheck import router as precheck_router
 from .routes_validation import router as validation_router
@@ -50,5 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(validation_router)
     app.include_router(info_router)
     app.include_router(precheck_router)
+    app.include_router(agreement_router)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -52,6 +52,11 @@ class UploadedForm:
     def values(self, name: str) -> list[str]:
         return list(self.fields.get(name, []))
 
+    def value(self, name: str) -> str | None:
+        """The first value of a text field, stripped; None when absent or blank."""
+        values = self.values(name)
+        return values[0].strip() or None if values else None
+
     def cleanup(self) -> None:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
