@@ -895,3 +895,22 @@ def test_cli_export_needs_a_key_outside_the_demo(tmp_path: Path) -> None:
         tmp_path / "cli.db", "export", str(tmp_path / "a.xml"), "--key", str(OPERATOR_KEY), "--cert", str(OPERATOR_CERT)
     )
     assert given.returncode == 0 and given.stdout.startswith(f"wrote {tmp_path / 'a.xml'}: 0 entries, sequence 1")
+
+
+def test_a_withdrawal_in_the_second_an_entry_came_in_force_is_refused(sqlite_agreement: Agreement) -> None:
+    start = datetime(2026, 11, 20, 10, 0, 0, 250000, tzinfo=UTC)
+    entry = enact(sqlite_agreement, draft(), start)
+    assert entry.effective_from == datetime(2026, 11, 20, 10, 4, 1, tzinfo=UTC)  # rounded up to the whole second
+    with pytest.raises(AgreementError) as caught:
+        sqlite_agreement.propose_withdrawal(
+            entry.id,
+            curator="Camille",
+            pilot="fr",
+            reason="too soon",
+            now=datetime(2026, 11, 20, 10, 4, 0, 900000, tzinfo=UTC),
+        )
+    assert caught.value.code == "withdrawal-too-soon"
+    assert caught.value.message == (
+        f"entry {entry.id} came in force at 2026-11-20T10:04:01.000000Z; a withdrawal must come after that second "
+        "(try again in a moment)"
+    )

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..settings import Settings, get_settings
+from ..web import router as web_router
+from ..web import static_files
 from .context import service_context
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .problems import install_problem_handlers
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(validation_router)
     app.include_router(info_router)
+    app.include_router(web_router)
+    app.mount("/static", static_files(), name="static")
     app.include_router(precheck_router)
     app.include_router(agreement_router)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

@@ -34,6 +34,7 @@ _STATUS = {
     "nothing-pending": 409,
     "not-in-force": 409,
     "withdrawal-pending": 409,
+    "withdrawal-too-soon": 409,
 }
 
 

@@ -773,7 +773,11 @@ def _start_withdrawal(
 
 def _require_after_start(row: AgreementEntryRow, moment: datetime) -> None:
     if row.effective_from is not None and _effective(moment) <= row.effective_from:
-        raise ValueError(f"a withdrawal at {_iso(moment)} is not after entry {row.id} came in force")
+        raise AgreementError(
+            "withdrawal-too-soon",
+            f"entry {row.id} came in force at {_iso(row.effective_from)}; a withdrawal must come after that "
+            "second (try again in a moment)",
+        )
 
 
 def _complete_if_unanimous(
