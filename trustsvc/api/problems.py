@@ -13,6 +13,8 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ConfigurationError, InputError, TrustSvcError, UnsupportedFormatError
@@ -23,6 +25,9 @@ logger = logging.getLogger("trustsvc.api")
 
 PROBLEM_TYPE_PREFIX = "urn:trustsvc:problem:"
 PROBLEM_JSON = "application/problem+json"
+
+#: Seconds a client is asked to wait when the database cannot be reached.
+DATABASE_RETRY_AFTER = 5
 
 
 class Problem(Exception):
@@ -78,6 +83,21 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(TrustSvcError)
     async def _other(request: Request, exc: TrustSvcError):
         return problem_response(422, "invalid-input", exc.message, instance=_instance(request), code=exc.code)
+
+    async def _database(request: Request, exc: Exception):
+        # The database cannot be reached (refused, restarted, connection terminated, read-only, locked): each write
+        # is one transaction, so what the request was storing is not half there; asking again later will do.
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(
+            503,
+            "database-unavailable",
+            "The database is unavailable; try again shortly.",
+            instance=_instance(request),
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
+
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(unavailable, _database)
 
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, exc: RequestValidationError):

@@ -14,6 +14,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
 from ..trust.setup import ResolvedTrust, trust_from_store
 from ..trust.snapshots import refresh_source
 from ..trust.sources import TrustSource
@@ -26,6 +29,7 @@ __all__ = ["TrustView", "TrustState", "RefreshResult", "Health"]
 logger = logging.getLogger(__name__)
 
 REFRESH_LEASE = "trust-refresh"
+_UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,15 @@ class RefreshResult:
     changed: bool = False
     refused: tuple[str, ...] = ()
     message: str = ""
+    unavailable: tuple[str, ...] = ()
+    """The territories (``EU``: the LOTL) whose list could not be fetched: nothing was received, nothing stored."""
 
 
 @dataclass(frozen=True)
 class Health:
     status: str
-    """``ok``, ``degraded`` (stale or refused lists, serving the last good snapshot) or ``down`` (no anchors)."""
+    """``ok``, ``degraded`` (stale, refused or unreachable lists, serving the last good snapshot) or ``down`` (no
+    anchors, or the database is unreachable)."""
     details: dict = field(default_factory=dict)
 
 
@@ -117,12 +124,14 @@ class TrustState:
         finally:
             release_lease(self.store.engine, REFRESH_LEASE, self.holder)
         refused = tuple(o.territory for o in report.lists if not o.accepted)
+        unavailable = tuple(o.territory for o in report.lists if o.verification.code == _UNAVAILABLE)
         if not report.lotl.verified:
             verification = report.lotl.verification
-            result = RefreshResult(True, None, False, ("EU",), f"LOTL refused: {verification.code}")
+            missing = ("EU",) if verification.code == _UNAVAILABLE else ()
+            result = RefreshResult(True, None, False, ("EU",), f"LOTL refused: {verification.code}", missing)
         else:
             changed = self.reload_if_newer(now)
-            result = RefreshResult(True, report.snapshot_id, changed, refused, "refreshed")
+            result = RefreshResult(True, report.snapshot_id, changed, refused, "refreshed", unavailable)
         self.last_refresh = (now, result)
         return result
 
@@ -133,11 +142,18 @@ class TrustState:
         summary = view.summary
         registry = getattr(view.resolved.provider, "registry", None)
         anchors = registry.anchor_count(now) if registry is not None else summary.anchors
-        stale = [v.label for v in self._snapshot_versions(summary.snapshot_id) if v.is_stale(now)]
-        refused = []
-        if summary.snapshot_id is not None:
-            snapshot = self.store.snapshot(summary.snapshot_id)
-            refused = [v.label for v in self.store.recent_refusals(snapshot.created_at)]
+        try:
+            stale = [v.label for v in self._snapshot_versions(summary.snapshot_id) if v.is_stale(now)]
+            refused = []
+            if summary.snapshot_id is not None:
+                snapshot = self.store.snapshot(summary.snapshot_id)
+                refused = [v.label for v in self.store.recent_refusals(snapshot.created_at)]
+        except (OperationalError, InterfaceError, PoolTimeoutError):
+            reason = "the database is unreachable"
+            return Health("down", {"source": summary.source, "snapshot_id": summary.snapshot_id, "reason": reason})
+        unavailable = []
+        if self.last_refresh is not None:
+            unavailable = [_list_name(territory) for territory in self.last_refresh[1].unavailable]
         details = {
             "source": summary.source,
             "snapshot_id": summary.snapshot_id,
@@ -146,6 +162,7 @@ class TrustState:
             "anchors": anchors,
             "stale": stale,
             "refused": refused,
+            "unavailable": unavailable,
         }
         if self.last_refresh is not None:
             at, result = self.last_refresh
@@ -154,9 +171,13 @@ class TrustState:
             details["warning"] = summary.warning
         if anchors == 0:
             return Health("down", {**details, "reason": "no trust anchor is in force"})
-        if stale or refused:
+        if stale or refused or unavailable:
             return Health("degraded", details)
         return Health("ok", details)
 
     def _snapshot_versions(self, snapshot_id: int | None):
         return self.store.snapshot_versions(snapshot_id) if snapshot_id is not None else ()
+
+
+def _list_name(territory: str) -> str:
+    return "LOTL EU" if territory == "EU" else f"TL {territory}"
