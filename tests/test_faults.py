@@ -484,11 +484,6 @@ def test_health_recovers_once_a_refused_list_is_served_correctly_again(two_worke
     assert one.health(datetime.now(timezone.utc)).status == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: list downloads use HttpFetcher's own 30 s timeout (trust/refresh.py fetcher_for), not "
-    "TRUSTSVC_FETCH_TIMEOUT, which the README says covers every list download",
-)
 def test_list_downloads_honour_the_fetch_timeout(list_source, tmp_path, monkeypatch):
     lists_server, lists = list_source
     for name, value in (("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1"), ("TRUSTSVC_FETCH_TIMEOUT", "1")):

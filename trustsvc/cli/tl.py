@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..settings import get_settings
 from ..trust.anchors import load_certificates
 from ..trust.refresh import FolderFetcher, RefreshReport, fetcher_for, refresh
 from ..trust.snapshots import official_journal_signers
@@ -52,7 +53,9 @@ def refresh_cmd(source_name: str | None, lotl: str | None, from_dir: Path | None
             location = lotl
         fetch = FolderFetcher(from_dir) if not isinstance(fetch, FolderFetcher) else fetch
     else:
-        fetch, location = fetcher_for(lotl or source.lotl, None if lotl else source.base_dir)
+        fetch, location = fetcher_for(
+            lotl or source.lotl, None if lotl else source.base_dir, timeout=get_settings().fetch_timeout
+        )
     with click.progressbar(length=1, label="LOTL", file=sys.stderr, show_pos=True) as bar:
 
         def progress(what: str, done: int, total: int) -> None:

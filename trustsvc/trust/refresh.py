@@ -125,10 +125,10 @@ class HttpFetcher(Fetcher):
         return data
 
 
-def fetcher_for(location: str, base_dir: Path | None = None) -> tuple[Fetcher, str]:
+def fetcher_for(location: str, base_dir: Path | None = None, timeout: float = 30.0) -> tuple[Fetcher, str]:
     """The fetcher for a LOTL location, and the location as that fetcher understands it."""
     if urlsplit(location).scheme in ("http", "https"):
-        return HttpFetcher(), location
+        return HttpFetcher(timeout), location
     path = Path(location)
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path

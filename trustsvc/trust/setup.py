@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import ConfigurationError
+from ..settings import get_settings
 from ..verdict import TrustSummary
 from .anchors import AnchorSet, load_certificates
 from .provider import CombinedTrust, TrustedListTrust
@@ -44,7 +45,7 @@ class ResolvedTrust:
 def trust_from_location(location: str, now: datetime, lotl_signer_files: Sequence[Path] = ()) -> ResolvedTrust:
     """Trust built from a LOTL location (folder, file or URL), authenticated now and kept in memory."""
     signers = tuple(c.dump() for f in lotl_signer_files for c in load_certificates(f)) or official_journal_signers()
-    fetch, lotl_location = fetcher_for(location)
+    fetch, lotl_location = fetcher_for(location, timeout=get_settings().fetch_timeout)
     report = refresh(lotl_location, signers, fetch, now=now)
     if not report.lotl.verified:
         verification = report.lotl.verification

@@ -13,6 +13,7 @@ from importlib import resources
 
 from asn1crypto import pem
 
+from ..settings import get_settings
 from .refresh import RefreshReport, fetcher_for, refresh
 from .registry import TrustRegistry
 from .sources import TrustSource
@@ -33,7 +34,8 @@ def load_registry(store: TrustStore, snapshot: SnapshotInfo) -> TrustRegistry:
 
 
 def refresh_source(store: TrustStore | None, source: TrustSource, now: datetime, **kwargs) -> RefreshReport:
-    fetch, location = fetcher_for(source.lotl, source.base_dir)
+    # every list download is bounded by the deployment's fetch timeout (TRUSTSVC_FETCH_TIMEOUT), as OCSP and CRLs are
+    fetch, location = fetcher_for(source.lotl, source.base_dir, timeout=get_settings().fetch_timeout)
     return refresh(location, source.lotl_signers, fetch, now=now, store=store, **kwargs)
 
 
