@@ -85,6 +85,10 @@ async def list_entries(request: Request, at: datetime | None = None) -> JSONResp
     if at is not None:
         if at.tzinfo is None:
             raise Problem(400, "invalid-time", "Give the time with its zone, e.g. 2026-11-28T12:00:00Z.")
+        try:
+            at = at.astimezone(timezone.utc)
+        except OverflowError:
+            raise Problem(400, "invalid-time", "The time is outside the range of dates.") from None
         entries = await asyncio.to_thread(agreement.in_force, at)
     else:
         entries = await asyncio.to_thread(agreement.entries)

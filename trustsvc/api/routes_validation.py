@@ -277,7 +277,11 @@ def _deposit_time(form: UploadedForm) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise Problem(400, "invalid-deposit-time", f"{text[:40]!r} is not an ISO 8601 date and time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise Problem(400, "invalid-deposit-time", f"{text[:40]!r} is outside the range of dates.") from None
 
 
 def _wants_xml(request: Request) -> bool:

@@ -11,6 +11,7 @@ import logging
 
 from asn1crypto import cms, core
 
+from ..errors import InputError
 from ..verdict import Finding, Indication, SignatureVerdict, SubIndication
 from .cades_archive import ats_v3_imprint_input, check_archive_timestamp_v3
 from .cms_process import AttachedTimestamp, CmsEvidence, TimestampKind, validate_cms_signature
@@ -23,6 +24,9 @@ from .settings import ValidationSettings
 from .tst import TimestampToken, TokenFormatError, parse_token
 
 __all__ = ["validate_cms"]
+
+#: Most SignerInfos validated in one CMS file (parallel signatures of one bid are a handful; each costs a validation).
+MAX_SIGNER_INFOS = 100
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +42,17 @@ async def validate_cms(
     econtent = signed_data["encap_content_info"]["content"]
     enveloping = not isinstance(econtent, core.Void) and econtent is not None
     payload = bytes(econtent) if enveloping else None
-    signer_infos = list(signed_data["signer_infos"])
+    try:
+        signer_infos = list(signed_data["signer_infos"])
+    except ASN1_ERRORS as e:
+        raise InputError(f"the CMS signer information is malformed ({str(e)[:120]})", code="malformed-cms") from e
     if not signer_infos:
         return []
+    if len(signer_infos) > MAX_SIGNER_INFOS:
+        raise InputError(
+            f"The CMS holds {len(signer_infos)} signatures; at most {MAX_SIGNER_INFOS} are validated in one file",
+            code="too-many-signatures",
+        )
     if not enveloping:
         await _hash_contents(signed_data, signer_infos, contents)
     verdicts = []
@@ -69,8 +81,11 @@ async def _hash_contents(signed_data, signer_infos, contents: list[DetachedConte
 
 
 def _message_digest(signer_info: cms.SignerInfo) -> bytes | None:
-    for value in attribute_values(signer_info["signed_attrs"], "message_digest"):
-        return value.native
+    try:
+        for value in attribute_values(signer_info["signed_attrs"], "message_digest"):
+            return value.native
+    except ASN1_ERRORS:  # malformed: the validation process reports it; here it only means "no match"
+        return None
     return None
 
 
@@ -78,7 +93,10 @@ def _pick_content(signer_info: cms.SignerInfo, contents: list[DetachedContent]) 
     """The supplied file this signature signs: the one whose digest is the signed message-digest."""
     if not contents:
         return None
-    md_algorithm = signer_info["digest_algorithm"]["algorithm"].native
+    try:
+        md_algorithm = signer_info["digest_algorithm"]["algorithm"].native
+    except ASN1_ERRORS:
+        return contents[0] if len(contents) == 1 else None
     expected = _message_digest(signer_info)
     for content in contents:
         if expected is not None and content.digest(md_algorithm) == expected:

@@ -170,6 +170,10 @@ async def _validate(
         return PathCheck(moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, e.failure_msg, _path(e))
     except ValidationError as e:
         return PathCheck(moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, e.failure_msg)
+    except (ValueError, TypeError, KeyError, NotImplementedError) as e:  # a malformed certificate on the path
+        return PathCheck(
+            moment, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, f"a certificate of the path is malformed ({e})"
+        )
     return PathCheck(moment, None, path=path)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from asn1crypto import algos, cms, x509
+from asn1crypto import algos, cms, core, x509
 from pyhanko.sign.validation import errors as pyhanko_errors
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko_certvalidator.authority import AuthorityWithCert, TrustAnchor
@@ -470,10 +470,42 @@ def _safe_claimed_time(core: SignatureCore, findings: _Findings) -> datetime | N
         return None
 
 
+_SINGLE_VALUED = ("content_type", "message_digest", "signing_time", "signing_certificate", "signing_certificate_v2")
+
+
+def _duplicated_attribute(signer_info: cms.SignerInfo) -> str | None:
+    """RFC 5652 clause 11 and RFC 5035: these signed attributes appear once, with one value; a second one lets two
+    readers see two different signatures (a second signing time, a second certificate reference)."""
+    seen: set[str] = set()
+    attrs = signer_info["signed_attrs"]
+    if attrs is None or isinstance(attrs, core.Void):
+        return None
+    for attr in attrs:
+        name = attr["type"].native
+        if name in _SINGLE_VALUED:
+            if name in seen or len(attr["values"]) != 1:
+                return name
+            seen.add(name)
+    return None
+
+
 def _check_cms_integrity(
     core: CmsCore, cert: x509.Certificate, errors: list[Finding], warnings: list[Finding]
 ) -> SubIndication | None:
     signer_info = core.signer_info
+    try:
+        duplicated = _duplicated_attribute(signer_info)
+    except (ValueError, TypeError, KeyError) as e:
+        errors.append(Finding("SIGNATURE_STRUCTURE", f"The signed attributes cannot be read ({e})."))
+        return SubIndication.FORMAT_FAILURE
+    if duplicated is not None:
+        errors.append(
+            Finding(
+                "DUPLICATED_SIGNED_ATTRIBUTE",
+                f"The signed attribute {duplicated.replace('_', '-')} appears more than once or with several values.",
+            )
+        )
+        return SubIndication.FORMAT_FAILURE
     md_algorithm = signer_info["digest_algorithm"]["algorithm"].native
     try:
         digest = core.content_digest(md_algorithm)
@@ -502,8 +534,9 @@ def _check_cms_integrity(
         if sub is not None and sub.standard_name in SubIndication.__members__:
             return SubIndication[sub.standard_name]
         return SubIndication.FORMAT_FAILURE
-    except (ValueError, TypeError, NotImplementedError) as e:
-        errors.append(Finding("SIGNATURE_STRUCTURE", f"The signature cannot be verified ({e})."))
+    except (ValueError, TypeError, NotImplementedError, AssertionError, KeyError) as e:
+        # AssertionError/TypeError: certvalidator's verdict on a signature algorithm that does not fit the key
+        errors.append(Finding("SIGNATURE_STRUCTURE", f"The signature cannot be verified ({type(e).__name__}: {e})."))
         return SubIndication.FORMAT_FAILURE
     if not intact:
         errors.append(Finding("HASH_MISMATCH", "The signed data does not match the signature: it was altered."))

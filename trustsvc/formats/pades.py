@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 from dataclasses import dataclass
 
 from asn1crypto import cms, core
@@ -105,6 +106,7 @@ def _memoise_revision_lookups(reader: PdfFileReader) -> None:
 async def validate_pdf(data: bytes, settings: ValidationSettings) -> PdfValidation:
     """Validate every signature of a PDF given as bytes."""
     reader = open_pdf(data)
+    reader._trustsvc_orphan_data = _orphan_data(data, reader)  # read by _modification_check
     fields = _collect_fields(reader)
     document_material = _dss_material(reader)
     doc_timestamps = [f for f in fields if f.kind == "/DocTimeStamp"]
@@ -149,6 +151,11 @@ def _collect_fields(reader: PdfFileReader) -> list[_Field]:
         found = list(enumerate_sig_fields(reader, filled_status=True))
     except PDF_ERRORS as e:
         raise InputError(f"the PDF's form fields cannot be read ({_short(e)})", code="unreadable-pdf") from e
+    if len(found) > MAX_SIGNATURE_FIELDS:
+        raise InputError(
+            f"The PDF has {len(found)} signed fields; at most {MAX_SIGNATURE_FIELDS} are validated in one document",
+            code="too-many-signatures",
+        )
     for name, sig_obj_ref, field_ref in found:
         kind = kind_of(sig_obj_ref)
         try:
@@ -163,6 +170,8 @@ def _collect_fields(reader: PdfFileReader) -> list[_Field]:
 
 
 _DSS_KINDS = {"/Certs": "certificate", "/CRLs": "crl", "/OCSPs": "ocsp"}
+#: Most signed fields validated in one PDF (each costs a full validation; bids carry a handful).
+MAX_SIGNATURE_FIELDS = 100
 
 
 def _dss_material(reader: PdfFileReader) -> ValidationMaterial:
@@ -294,6 +303,18 @@ def _evidence(
     return evidence, scope, infos
 
 
+_LINEARIZED = re.compile(rb"/Linearized\s")
+
+
+def _orphan_data(data: bytes, reader: PdfFileReader) -> bool:
+    """More end-of-file markers than revisions: an update (or loose objects) appended and then hidden behind a
+    final startxref that points back to an older cross-reference section. Conforming readers skip it; readers that
+    rebuild the file by scanning show it. (A linearized file has one extra marker for its first-page section.)"""
+    markers = data.count(b"%%EOF")
+    allowed = reader.xrefs.total_revisions + (1 if _LINEARIZED.search(data[:2048]) else 0)
+    return markers > allowed
+
+
 def _modification_check(sig: EmbeddedPdfSignature, subfilter: str) -> tuple[Finding | None, str]:
     """Coverage and the changes made after signing (shadow attacks, page content replaced, ...)."""
     if subfilter not in _PADES_SUBFILTERS | _PKCS7_SUBFILTERS:
@@ -310,6 +331,18 @@ def _modification_check(sig: EmbeddedPdfSignature, subfilter: str) -> tuple[Find
         )
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return None, "FULL"
+    if sig.signed_revision >= sig.reader.xrefs.total_revisions - 1 or getattr(
+        sig.reader, "_trustsvc_orphan_data", False
+    ):
+        # bytes after the signed revision that no cross-reference section accounts for: a conforming reader ignores
+        # them, one that rebuilds the file by scanning shows them (attacker objects redefining signed ones)
+        return (
+            Finding(
+                "DATA_AFTER_SIGNED_REVISION",
+                "The PDF carries data after its signed revision that is not a valid incremental update.",
+            ),
+            "PARTIAL",
+        )
     try:
         diff = sig.evaluate_modifications(DIFF_POLICY)
     except (*PDF_ERRORS, *ASN1_ERRORS) as e:

@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import decimal
 import struct
 import zlib
 
@@ -33,4 +34,5 @@ PDF_ERRORS = (
     AssertionError,
     zlib.error,
     struct.error,
+    decimal.InvalidOperation,  # a number such as "." in an object
 )

@@ -100,10 +100,14 @@ class TokenCheck:
 def check_token_integrity(token: TimestampToken, expected_imprint: Callable[[str], bytes | None]) -> TokenCheck:
     """The imprint matches the data, and the TSA's signature over the TSTInfo verifies."""
     signer_info = token.signed_data["signer_infos"][0]
-    tsa_cert = find_signer_certificate(signer_info, token.material.certs)
+    try:
+        tsa_cert = find_signer_certificate(signer_info, token.material.certs)
+        reference = signing_certificate_reference(signer_info, tsa_cert) if tsa_cert is not None else None
+    except (ValueError, TypeError, KeyError) as e:  # lazily parsed attributes that turn out malformed
+        return TokenCheck(SubIndication.FORMAT_FAILURE, f"malformed time-stamp token ({e})", None)
     if tsa_cert is None:
         return TokenCheck(SubIndication.NO_SIGNING_CERTIFICATE_FOUND, "the TSA certificate is not in the token", None)
-    if signing_certificate_reference(signer_info, tsa_cert) == "mismatch":
+    if reference == "mismatch":
         return TokenCheck(
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND, "the token's signing-certificate attribute does not match", None
         )
@@ -121,7 +125,8 @@ def check_token_integrity(token: TimestampToken, expected_imprint: Callable[[str
     try:
         digest = digest_bytes(md, econtent)
         intact, valid = validate_sig_integrity(signer_info, tsa_cert, "tst_info", digest)
-    except (pyhanko_errors.SignatureValidationError, ValueError, NotImplementedError) as e:
+    except (pyhanko_errors.SignatureValidationError, ValueError, NotImplementedError, AssertionError, TypeError) as e:
+        # AssertionError/TypeError: certvalidator's verdict on a signature algorithm that does not fit the TSA key
         return TokenCheck(SubIndication.FORMAT_FAILURE, f"malformed time-stamp token signature ({e})", tsa_cert)
     if not intact:
         return TokenCheck(SubIndication.HASH_FAILURE, "the TSTInfo does not match the token's message digest", tsa_cert)

@@ -19,6 +19,7 @@ import xmlsec
 from asn1crypto import algos, cms, tsp, x509
 from lxml import etree
 
+from ..errors import InputError
 from ..trust.xml_safety import parse_xml
 from ..verdict import (
     Finding,
@@ -80,6 +81,21 @@ logger = logging.getLogger(__name__)
 
 #: Largest XML document read (an enveloping signature carries its content base64-encoded).
 MAX_XML_BYTES = 256 * 1024 * 1024
+#: Most signatures validated in one document (bids carry a handful; each costs a full validation).
+MAX_SIGNATURES = 100
+#: Most attributes on one element: libxml2's canonicalisation is quadratic in them (20,000 take a second).
+MAX_ATTRIBUTES = 1000
+_ATTRIBUTE_COUNTS = etree.XPath("count(//*[count(@*) > $limit])")
+
+
+def _refuse_attribute_bombs(root: etree._Element) -> None:
+    if _ATTRIBUTE_COUNTS(root, limit=MAX_ATTRIBUTES):
+        raise InputError(
+            f"An element of the document has more than {MAX_ATTRIBUTES} attributes (a canonicalisation bomb)",
+            code="too-many-attributes",
+        )
+
+
 _SIGNATURE = f"{{{DS}}}Signature"
 
 
@@ -97,6 +113,12 @@ async def validate_xades_root(
     signatures = [s for s in root.iter(_SIGNATURE) if not _is_counter_signature(s)]
     if not signatures:
         return []
+    if len(signatures) > MAX_SIGNATURES:
+        raise InputError(
+            f"The document holds {len(signatures)} signatures; at most {MAX_SIGNATURES} are validated in one document",
+            code="too-many-signatures",
+        )
+    _refuse_attribute_bombs(root)
     document = _Document(root, {c.name: c for c in contents})
     verdicts = []
     for index, signature in enumerate(signatures, start=1):
@@ -421,21 +443,45 @@ def _structural_problem(
             "The signature's references cover no data: only its own properties or key are signed.",
         )
     root = document.root
-    if root is not signature:
-        for reference in data:
-            target = reference.target
-            if target is not None and target is not root and _inside_object(target):
-                return CoreProblem(
-                    SubIndication.FORMAT_FAILURE,
-                    "SIGNED_CONTENT_HIDDEN",
-                    f"The signed element {etree.QName(target).localname} sits inside a ds:Object while the document "
-                    "presents other, unsigned content: a signature-wrapping pattern.",
-                )
+    for reference in data:
+        target = reference.target
+        if target is None or target is root:
+            continue
+        # enveloped: signed content inside any ds:Object under unsigned content; enveloping: inside a ds:Object
+        # that is not one of the signature's own (an unsigned object wrapping the signed one)
+        hidden = _inside_object(target) if root is not signature else _object_depth(target, signature) > 1
+        if hidden:
+            return CoreProblem(
+                SubIndication.FORMAT_FAILURE,
+                "SIGNED_CONTENT_HIDDEN",
+                f"The signed element {etree.QName(target).localname} sits inside a ds:Object while the document "
+                "presents other, unsigned content: a signature-wrapping pattern.",
+            )
     return None
 
 
 def _inside_object(element: etree._Element) -> bool:
     return any(a.tag == f"{{{DS}}}Object" for a in element.iterancestors())
+
+
+def _object_depth(element: etree._Element, signature: etree._Element) -> int:
+    """How many ds:Object elements enclose `element` (itself included) below `signature`; a signature's own
+    ds:Object is a child of it, so a genuine enveloping reference has depth 1."""
+    depth = 1 if element.tag == f"{{{DS}}}Object" else 0
+    for ancestor in element.iterancestors():
+        if ancestor is signature:
+            break
+        if ancestor.tag == f"{{{DS}}}Object":
+            depth += 1
+    if depth == 1:
+        holder = (
+            element
+            if element.tag == f"{{{DS}}}Object"
+            else next(a for a in element.iterancestors() if a.tag == f"{{{DS}}}Object")
+        )
+        if holder.getparent() is not signature:
+            return 2
+    return depth
 
 
 def _scope(
@@ -469,10 +515,26 @@ def _scope(
         else:
             partial = True
             covered.append(f"{reference.uri}")
+    if root is signature:
+        signed_objects = set()
+        for reference in data:
+            target = reference.target
+            while target is not None and target.getparent() is not signature:
+                target = target.getparent()
+            if target is not None:
+                signed_objects.add(target)
+        for obj in signature.findall("ds:Object", NS):
+            if obj not in signed_objects and not _holds_qualifying_properties(obj):
+                partial = True
+                covered.append(f"not the ds:Object {obj.get('Id') or '(without Id)'}")
     text = "Signed: " + "; ".join(covered[:5]) + (f"; and {len(covered) - 5} more" if len(covered) > 5 else "") + "."
     if partial:
         return "PARTIAL", Finding("SIGNATURE_SCOPE_PARTIAL", text + " The rest of the document is not signed.")
     return "FULL", Finding("SIGNATURE_SCOPE", text)
+
+
+def _holds_qualifying_properties(obj: etree._Element) -> bool:
+    return any(isinstance(c.tag, str) and etree.QName(c).localname == "QualifyingProperties" for c in obj)
 
 
 def _property_notes(props: SignedProperties | None, qualifying: QualifyingProperties | None) -> list[Finding]:

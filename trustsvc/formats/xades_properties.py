@@ -113,6 +113,8 @@ def read_signed_properties(
         return None, "The SignedProperties reference does not designate an element of the document."
     if qualifying is None or element.getparent() is not qualifying.element:
         return None, "The signed SignedProperties are not the ones of this signature's QualifyingProperties."
+    if len(qualifying.element.findall(f"{{{qualifying.namespace}}}SignedProperties")) > 1:
+        return None, "The QualifyingProperties hold more than one SignedProperties: which one applies is ambiguous."
     namespace = etree.QName(element).namespace or ""
     return _signed_properties(element, namespace), None
 

@@ -329,6 +329,16 @@ def verify_core(
         )
     if any(BASE64 in r.transforms for r in references):
         return _verify_piecewise(root, signature, cert_der, references, contents)
+    try:
+        _key(cert_der)
+    except xmlsec.Error:
+        return CoreResult(
+            CoreProblem(
+                SubIndication.FORMAT_FAILURE,
+                "SIGNER_KEY_UNUSABLE",
+                "The signer's public key cannot be loaded from its certificate (malformed key).",
+            )
+        )
     _served.contents = contents
     try:
         context = _context(cert_der)
@@ -524,7 +534,10 @@ def verify_signed_info(signature: etree._Element, cert_der: bytes) -> bool:
         return False
     mechanism, hash_name = known
     hash_algorithm = _HASHES[hash_name]()
-    key = x509.load_der_x509_certificate(cert_der).public_key()
+    try:
+        key = x509.load_der_x509_certificate(cert_der).public_key()
+    except ValueError:
+        return False
     try:
         if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPublicKey):
             key.verify(value, data, padding.PKCS1v15(), hash_algorithm)
