@@ -21,6 +21,7 @@ the run goes on, so the counts cover the whole budget.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -121,7 +122,7 @@ def sample_documents() -> list[bytes]:
     return [p.read_bytes() for p in files]
 
 
-def fuzz_api(
+def _fuzz_api(
     base_url: str,
     *,
     auth_key: str | None,
@@ -258,3 +259,21 @@ def _curl(case, headers: dict[str, str]) -> str:
     except Exception:  # curl generation can fail on what made the request odd; the label still helps
         return case.operation.label
     return command if len(command) < 2000 else command[:2000] + "... (truncated)"
+
+
+def fuzz_api(*args, **kwargs):
+    """:func:`_fuzz_api` with loopback kept off any HTTP proxy of the environment (the tests route the test PKI's
+    host names through one; schemathesis' requests session would send the service's own URL there too)."""
+    names = ("NO_PROXY", "no_proxy")
+    saved = {name: os.environ.get(name) for name in names}
+    loopback = ",".join(filter(None, [saved["NO_PROXY"] or saved["no_proxy"], "127.0.0.1", "localhost"]))
+    for name in names:
+        os.environ[name] = loopback
+    try:
+        return _fuzz_api(*args, **kwargs)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
