@@ -10,6 +10,7 @@ and the next step. Nothing uploaded is kept: the bytes live in memory for the re
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import dataclasses
@@ -31,6 +32,7 @@ from .formats.parse_errors import ASN1_ERRORS
 from .formats.signer_facts import certificate_facts
 from .policy.apply import apply_policies, resolve_requests
 from .policy.catalogue import PolicySet
+from .trust.agreement_trust import with_agreement
 from .verdict import (
     Decision,
     DocumentInfo,
@@ -353,10 +355,6 @@ async def precheck_bytes(
 
 async def precheck_upload(data: bytes, filename: str, context) -> PrecheckResult:
     """The service's pre-check: the trust snapshot in force and the service's fetcher (online unless offline)."""
-    import asyncio
-
-    from .trust.agreement_trust import with_agreement
-
     now = datetime.now(timezone.utc)
     trust = await asyncio.to_thread(with_agreement, context.trust.current.resolved.provider, context.engine, now)
     settings = ValidationSettings(validation_time=now, trust=trust, fetcher_backend=context.fetcher)

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from ..errors import ConfigurationError
 from ..service.keys import Client, Role
 from ..trust.agreement import Agreement, AgreementError, Entry, EntryDraft
-from ..trust.agreement_list import export_list, load_signer
-from ..trust.sources import default_trust_lists_dir
+from ..trust.agreement_list import export_list, load_signer, operator_signer_files
 from .context import ServiceContext, get_context
 from .problems import Problem
 from .security import public, require
@@ -110,13 +110,10 @@ async def export(request: Request) -> Response:
 
 
 def _list_signer(context: ServiceContext) -> tuple[Path, Path, str | None]:
-    settings = context.settings
-    if settings.report_key and settings.report_cert:
-        return settings.report_key, settings.report_cert, settings.report_key_password
-    demo = Path(settings.trust_lists_dir or default_trust_lists_dir()) / "demo"
-    if context.source.name == "demo" and (demo / "report-signer.key.pem").is_file():
-        return demo / "report-signer.key.pem", demo / "report-signer.pem", None
-    raise Problem(503, "list-signing-not-configured", "The operator has not configured a signing key.")
+    try:
+        return operator_signer_files(context.settings, context.source.name)
+    except ConfigurationError:
+        raise Problem(503, "list-signing-not-configured", "The operator has not configured a signing key.") from None
 
 
 @router.post("/v1/agreement/entries", summary="Propose a CA (multipart: certificate file and the assessment)")

@@ -14,12 +14,10 @@ from pathlib import Path
 
 import click
 
-from ..errors import ConfigurationError
 from ..settings import get_settings
 from ..trust.agreement import PILOTS, Agreement, Entry, EntryDraft
-from ..trust.agreement_list import export_list, import_list, load_signer
+from ..trust.agreement_list import export_list, import_list, load_signer, operator_signer_files
 from ..trust.anchors import load_certificates
-from ..trust.sources import default_trust_lists_dir
 from ..trust.tsl_parse import parse_trusted_list
 from .context import now, open_store, trust_source
 
@@ -165,7 +163,8 @@ def export(
     if (key_file is None) != (cert_file is None):
         raise click.UsageError("give both --key and --cert, or neither")
     if key_file is None or cert_file is None:
-        key_file, cert_file, key_password = _default_signer(key_password)
+        key_file, cert_file, configured_password = operator_signer_files(get_settings(), trust_source().name)
+        key_password = key_password or configured_password
     key, cert_der = load_signer(key_file, cert_file, key_password)
     moment = _moment(at, "'--at'") or now()
     data = export_list(_agreement(), key, cert_der, at=moment, sequence=sequence)
@@ -173,22 +172,6 @@ def export(
     listed = parse_trusted_list(data)
     count = sum(len(provider.services) for provider in listed.providers)
     click.echo(f"wrote {file}: {count} entries, sequence {listed.sequence}, as of {_when(moment)}")
-
-
-def _default_signer(password: str | None) -> tuple[Path, Path, str | None]:
-    """TRUSTSVC_REPORT_KEY/_CERT, else the demo operator's published test key when the trust source is the demo."""
-    settings = get_settings()
-    if settings.report_key and settings.report_cert:
-        return settings.report_key, settings.report_cert, password or settings.report_key_password
-    if settings.report_key or settings.report_cert:
-        raise ConfigurationError("set both TRUSTSVC_REPORT_KEY and TRUSTSVC_REPORT_CERT to sign the agreement list")
-    demo = Path(settings.trust_lists_dir or default_trust_lists_dir()) / "demo"
-    if trust_source().name == "demo" and (demo / "report-signer.key.pem").is_file():
-        return demo / "report-signer.key.pem", demo / "report-signer.pem", None
-    raise ConfigurationError(
-        "no key to sign the agreement list: give --key and --cert, or set TRUSTSVC_REPORT_KEY and TRUSTSVC_REPORT_CERT",
-        code="list-signer",
-    )
 
 
 @agreement.command("import")

@@ -71,6 +71,7 @@ from .xml_dsig import (
     Reference,
     duplicate_ids,
     element_ids,
+    find_content,
     read_references,
     verify_core,
 )
@@ -675,7 +676,7 @@ def _dereference(
     """The octets a ds:Reference designates after its transforms (the input of archive/content time-stamps)."""
     uri = reference.get("URI")
     if uri is not None and uri != "" and not uri.startswith("#"):
-        content = document.contents.get(uri) or document.contents.get(unquote(uri))
+        content = find_content(document.contents, uri)
         if content is None:
             raise ValueError(f"the file {uri} was not supplied")
         return content.path.read_bytes()

@@ -46,6 +46,7 @@ __all__ = [
     "SIGNATURE_METHODS",
     "DIGEST_METHODS",
     "duplicate_ids",
+    "find_content",
     "element_ids",
     "read_references",
     "verify_core",
@@ -123,7 +124,11 @@ def _match(name: str) -> bool:
 
 
 def _lookup(name: str) -> DetachedContent | None:
-    contents: dict[str, DetachedContent] = getattr(_served, "contents", None) or {}
+    return find_content(getattr(_served, "contents", None) or {}, name)
+
+
+def find_content(contents: dict[str, DetachedContent], name: str) -> DetachedContent | None:
+    """The supplied file an external reference names: as written, percent-decoded, or by its last segment."""
     return contents.get(name) or contents.get(unquote(name)) or contents.get(unquote(name).rsplit("/", 1)[-1])
 
 
@@ -316,7 +321,7 @@ def verify_core(
 
     `contents` maps the names external references use to the supplied files.
     """
-    missing = [r for r in references if r.external and _lookup_in(contents, r.uri or "") is None]
+    missing = [r for r in references if r.external and find_content(contents, r.uri or "") is None]
     if missing:
         names = ", ".join(r.uri or "" for r in missing[:3])
         return CoreResult(
@@ -365,10 +370,6 @@ def _verify_piecewise(
     if result.problem is not None and result.problem.subindication != SubIndication.SIG_CRYPTO_FAILURE:
         return result
     return CoreResult(None) if verify_signed_info(signature, cert_der) else result
-
-
-def _lookup_in(contents: dict[str, DetachedContent], name: str) -> DetachedContent | None:
-    return contents.get(name) or contents.get(unquote(name)) or contents.get(unquote(name).rsplit("/", 1)[-1])
 
 
 def _context(cert_der: bytes) -> xmlsec.SignatureContext:
@@ -441,7 +442,7 @@ def _describe(reference: Reference) -> str:
 
 
 def _external_digest_matches(reference: Reference, contents: dict[str, DetachedContent]) -> bool:
-    content = _lookup_in(contents, reference.uri or "")
+    content = find_content(contents, reference.uri or "")
     if content is None or reference.transforms:
         return False
     algorithm = reference.digest_algorithm

@@ -47,6 +47,7 @@ from lxml import etree
 
 from ..errors import ConfigurationError
 from .agreement import PILOTS, Agreement, AgreementError, Change, Entry, EntryDraft, ImportedEntry
+from .sources import default_trust_lists_dir
 from .tsl_model import (
     CA_PKC,
     DigitalIdentity,
@@ -387,3 +388,22 @@ def _parse_time(value: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{value} has no time zone")
     return moment.astimezone(timezone.utc)
+
+
+def operator_signer_files(settings, source_name: str) -> tuple[Path, Path, str | None]:
+    """The key, certificate and password that sign the agreement list: TRUSTSVC_REPORT_KEY/_CERT, else the demo
+    operator's published test key when the trust source is the demo.
+
+    :raises ConfigurationError: only one of the two is set, or there is no key at all.
+    """
+    if settings.report_key and settings.report_cert:
+        return settings.report_key, settings.report_cert, settings.report_key_password
+    if settings.report_key or settings.report_cert:
+        raise ConfigurationError("set both TRUSTSVC_REPORT_KEY and TRUSTSVC_REPORT_CERT to sign the agreement list")
+    demo = Path(settings.trust_lists_dir or default_trust_lists_dir()) / "demo"
+    if source_name == "demo" and (demo / "report-signer.key.pem").is_file():
+        return demo / "report-signer.key.pem", demo / "report-signer.pem", None
+    raise ConfigurationError(
+        "no key to sign the agreement list: give --key and --cert, or set TRUSTSVC_REPORT_KEY and TRUSTSVC_REPORT_CERT",
+        code="list-signer",
+    )
